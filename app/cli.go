@@ -1,0 +1,245 @@
+// Package app is Socketeer's desktop shell: the command line, site profiles, site windows and their
+// web views, the native dialogs, and the built-in demo. It hands the socket bindings what they need
+// (the origin it established, a prompter) and never lets a page reach anything else.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// Version is set at build time with -ldflags "-X socketeer/app.Version=…".
+var Version = "0.1.0-dev"
+
+// alog is the app's log: one line per event on standard error, which tests read.
+var alog = slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+const usage = `Socketeer gives web apps you choose raw TCP sockets, with your consent.
+
+Usage:
+  socketeer open <https-url>        open a web app in its own window and profile
+  socketeer demo                    open the built-in demo (a socket console and an echo service)
+  socketeer trust add <site-url> <sha256> [--host HOST]
+                                    trust one certificate (by SHA-256 fingerprint) for one host
+                                    in the site's profile (HOST defaults to the site's host)
+  socketeer trust list [<site-url>] list trusted certificates
+  socketeer trust remove <site-url> <sha256> [--host HOST]
+                                    stop trusting a certificate
+  socketeer profiles                list site profiles
+  socketeer version                 print the version
+  socketeer help                    show this help
+`
+
+// exitError carries an exit status with a message for the user.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, a...) + "\nRun 'socketeer help' for usage."}
+}
+
+// Main runs the command line and returns the process exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	err := run(args, stdout)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "socketeer: "+err.Error())
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+func run(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(stdout, "socketeer "+Version)
+		return nil
+	case "open":
+		if len(args) != 2 {
+			return usageErr("open takes one https:// address")
+		}
+		return openSite(args[1])
+	case "demo":
+		if len(args) != 1 {
+			return usageErr("demo takes no arguments")
+		}
+		return runDemo()
+	case "trust":
+		return trustCommand(args[1:], stdout)
+	case "profiles":
+		return listProfiles(stdout)
+	default:
+		return usageErr("unknown command %q", args[0])
+	}
+}
+
+func openSite(raw string) error {
+	target, err := parseSiteURL(raw)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	if err := checkHost(target.Host); err != nil {
+		return err
+	}
+	p, err := OpenProfile(target.Origin, target.URL)
+	if err != nil {
+		return err
+	}
+	return runSite(p, target)
+}
+
+// checkHost gives an unknown host a clear message up front, instead of an empty window.
+func checkHost(host string) error {
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := net.DefaultResolver.LookupHost(ctx, host); err != nil {
+		return fmt.Errorf("cannot find the host %q: check the address and your network", host)
+	}
+	return nil
+}
+
+func trustCommand(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErr("trust needs add, list or remove")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("trust "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	hostFlag := fs.String("host", "", "host the certificate is trusted for")
+	// Flags may come before or after the positional arguments.
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return usageErr("trust %s: %v", sub, err)
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			pos = append(pos, args[0])
+			args = args[1:]
+		}
+	}
+	switch sub {
+	case "list":
+		if len(pos) > 1 {
+			return usageErr("trust list takes at most one site address")
+		}
+		return trustList(pos, stdout)
+	case "add", "remove":
+		if len(pos) != 2 {
+			return usageErr("trust %s takes a site address and a SHA-256 fingerprint", sub)
+		}
+		target, err := parseSiteURL(pos[0])
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		sha, err := normalizeFingerprint(pos[1])
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		host := target.Host
+		if *hostFlag != "" {
+			h, err := parseSiteURL("https://" + *hostFlag + "/")
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			host = h.Host
+		}
+		if sub == "add" {
+			p, err := OpenProfile(target.Origin, target.URL)
+			if err != nil {
+				return err
+			}
+			if p.AddPin(host, sha) {
+				if err := p.Save(); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(stdout, "trusted %s for %s in the profile of %s\n", displayFingerprint(sha), host, p.Origin)
+			return nil
+		}
+		p, err := LoadProfile(target.Origin)
+		if err != nil {
+			return err
+		}
+		if !p.RemovePin(host, sha) {
+			return fmt.Errorf("that certificate is not trusted for %s in the profile of %s", host, p.Origin)
+		}
+		if err := p.Save(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "no longer trusting %s for %s in the profile of %s\n", displayFingerprint(sha), host, p.Origin)
+		return nil
+	default:
+		return usageErr("unknown trust command %q", sub)
+	}
+}
+
+func trustList(pos []string, stdout io.Writer) error {
+	var profiles []*Profile
+	if len(pos) == 1 {
+		target, err := parseSiteURL(pos[0])
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		p, err := LoadProfile(target.Origin)
+		if err != nil {
+			return err
+		}
+		profiles = []*Profile{p}
+	} else {
+		var err error
+		if profiles, err = ListProfiles(); err != nil {
+			return err
+		}
+	}
+	n := 0
+	for _, p := range profiles {
+		for _, pin := range p.Pins {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\n", p.Origin, pin.Host, pin.SHA256)
+			n++
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(stdout, "no trusted certificates")
+	}
+	return nil
+}
+
+func listProfiles(stdout io.Writer) error {
+	profiles, err := ListProfiles()
+	if err != nil {
+		return err
+	}
+	if len(profiles) == 0 {
+		fmt.Fprintln(stdout, "no profiles yet: open a site with 'socketeer open <https-url>'")
+	}
+	for _, p := range profiles {
+		fmt.Fprintf(stdout, "%s\t%s\t%s\n", p.Name, p.Origin, strings.TrimSpace(p.StartURL))
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"socketeer/bindings"
+	"socketeer/policy"
+)
+
+// armDelay keeps the risky button of a guarded dialog insensitive after it appears (threat: a page
+// that times a click or key press so that it lands on the dialog the moment it opens).
+const armDelay = 500 * time.Millisecond
+
+// consentTimeout denies a consent prompt nobody answers.
+const consentTimeout = 60 * time.Second
+
+// dialogSpec is the content of a guarded native dialog. All of it is shown as plain text.
+type dialogSpec struct {
+	Title      string
+	Heading    string
+	Rows       [][2]string
+	Note       string
+	DenyLabel  string
+	AllowLabel string
+	ArmDelay   time.Duration
+}
+
+// consentSpec words the consent prompt. Every value comes from Go's view of the request (the
+// shell's origin, the policy's canonical host, the resolved addresses), and is cleaned again here
+// because it ends up in front of the user.
+func consentSpec(p bindings.Prompt) dialogSpec {
+	site := cleanText(strings.TrimPrefix(p.Origin, "https://"), maxShownText)
+	dest := cleanText(net.JoinHostPort(p.Host, strconv.Itoa(p.Port)), maxShownText)
+	proto := "TCP, unencrypted"
+	if p.TLS {
+		proto = "TCP, encrypted (TLS)"
+	}
+	rows := [][2]string{
+		{"Site", cleanText(p.Origin, maxShownText)},
+		{"Destination", dest},
+		{"Protocol", proto},
+	}
+	if len(p.Addresses) > 0 {
+		rows = append(rows, [2]string{"Address", describeAddresses(p.Addresses)})
+	}
+	note := "The site will be able to send and receive anything on this connection. Allow it only if you trust this site with this destination."
+	if p.LocalNetwork {
+		note = "This destination is on your own computer or local network, which websites normally cannot reach. " + note
+	}
+	return dialogSpec{
+		Title:      "Socketeer: connection request",
+		Heading:    site + " wants to open a connection to " + dest,
+		Rows:       rows,
+		Note:       note,
+		DenyLabel:  "_Deny",
+		AllowLabel: "_Allow",
+		ArmDelay:   armDelay,
+	}
+}
+
+// describeAddresses lists resolved addresses with where they are.
+func describeAddresses(addrs []netip.Addr) string {
+	parts := make([]string, 0, len(addrs))
+	for i, a := range addrs {
+		if i == 4 {
+			parts = append(parts, "and "+strconv.Itoa(len(addrs)-4)+" more")
+			break
+		}
+		where := ""
+		switch policy.Classify(a) {
+		case policy.Public:
+		case policy.Loopback:
+			where = " (this computer)"
+		default:
+			where = " (your local network)"
+		}
+		parts = append(parts, a.String()+where)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// trustSpec words the prompt that pins a certificate a site window could not verify.
+func trustSpec(origin, host, sha string) dialogSpec {
+	return dialogSpec{
+		Title:   "Socketeer: untrusted certificate",
+		Heading: "The certificate of " + cleanText(host, maxShownText) + " is not trusted",
+		Rows: [][2]string{
+			{"Site", cleanText(origin, maxShownText)},
+			{"SHA-256", displayFingerprint(sha)},
+		},
+		Note: "Trust it only if this is your own device and the fingerprint matches the one it shows. " +
+			"Socketeer will then accept exactly this certificate for exactly this host in this site's profile.",
+		DenyLabel:  "_Cancel",
+		AllowLabel: "_Trust this certificate",
+		ArmDelay:   armDelay,
+	}
+}

@@ -1,0 +1,95 @@
+//go:build linux && cgo
+
+package app
+
+import (
+	"context"
+	"sync"
+
+	"socketeer/bindings"
+)
+
+// dialogs routes the answers of guarded dialogs, which arrive on the GTK thread, to the goroutines
+// waiting for them.
+var dialogs = &dialogBroker{waiting: map[uint64]chan bool{}}
+
+type dialogBroker struct {
+	mu      sync.Mutex
+	next    uint64
+	waiting map[uint64]chan bool
+}
+
+// ask shows a guarded dialog over the site window and waits for the user, or for ctx to end, which
+// closes the dialog and counts as a denial.
+func (b *dialogBroker) ask(ctx context.Context, s *site, kind string, spec dialogSpec) bool {
+	b.mu.Lock()
+	b.next++
+	id := b.next
+	ch := make(chan bool, 1)
+	b.waiting[id] = ch
+	b.mu.Unlock()
+	onGTK(func() {
+		s.view.showDialog(id, spec)
+		alog.Info("dialog shown", "kind", kind, "id", id)
+	})
+	select {
+	case allow := <-ch:
+		return allow
+	case <-ctx.Done():
+		b.mu.Lock()
+		delete(b.waiting, id)
+		b.mu.Unlock()
+		onGTK(func() { cancelDialog(id) })
+		alog.Info("dialog answered", "id", id, "allow", false, "why", "timed out or withdrawn")
+		return false
+	}
+}
+
+func (b *dialogBroker) answer(id uint64, allow bool) {
+	b.mu.Lock()
+	ch := b.waiting[id]
+	delete(b.waiting, id)
+	b.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	alog.Info("dialog answered", "id", id, "allow", allow)
+	ch <- allow
+}
+
+func (b *dialogBroker) armed(id uint64) {
+	alog.Info("dialog armed", "id", id)
+}
+
+// consentPrompter is the bindings.Prompter of a site window: the native consent dialog, one at a
+// time, with at most one more request waiting behind it (threat: a page burying the user in prompts).
+type consentPrompter struct {
+	s       *site
+	queue   chan struct{}
+	showing chan struct{}
+}
+
+func newConsentPrompter(s *site) *consentPrompter {
+	return &consentPrompter{s: s, queue: make(chan struct{}, 2), showing: make(chan struct{}, 1)}
+}
+
+var errPromptBusy = &bindings.PageError{Name: bindings.NotAllowedError,
+	Message: "another connection request is already waiting for the user"}
+
+func (c *consentPrompter) Ask(ctx context.Context, p bindings.Prompt) (bool, error) {
+	select {
+	case c.queue <- struct{}{}:
+	default:
+		return false, errPromptBusy
+	}
+	defer func() { <-c.queue }()
+	select {
+	case c.showing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-c.showing }()
+	ctx, cancel := context.WithTimeout(ctx, consentTimeout)
+	defer cancel()
+	return dialogs.ask(ctx, c.s, "consent", consentSpec(p)), nil
+}

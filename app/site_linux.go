@@ -1,0 +1,270 @@
+//go:build linux && cgo
+
+package app
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/logger"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	wailsruntime "github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"socketeer/bindings"
+)
+
+//go:embed blank
+var blankFiles embed.FS
+
+// loadEvent mirrors WebKitLoadEvent.
+type loadEvent int
+
+const (
+	loadStarted loadEvent = iota
+	loadRedirected
+	loadCommitted
+	loadFinished
+)
+
+// site is one site window: the profile, the bridge that serves its pages and the web view showing
+// them. Its methods named after WebKit signals run on the GTK thread.
+type site struct {
+	profile    *Profile
+	origin     string
+	startURL   string
+	host       string
+	mgr        *bindings.Manager
+	scripts    bindings.Scripts
+	relayWorld string
+	bridgeHost string
+	bridgePEM  []byte
+	parentEnv  []string
+
+	// GTK thread only.
+	view          *gtkView
+	pendingGen    uint64
+	gestures      map[string]bool
+	allowedHosts  map[string]bool
+	lastExternal  time.Time
+	trustPrompted map[string]bool
+}
+
+// runSite opens the profile's site in a window of its own and blocks until it closes.
+func runSite(p *Profile, target siteURL) error {
+	parentEnv := os.Environ()
+	// Per-profile storage. WebKit keeps the default context's data and cache under XDG_DATA_HOME and
+	// XDG_CACHE_HOME, which GLib reads once; pointing them into the profile before GTK starts gives
+	// each profile its own storage. Child processes get the user's environment back (parentEnv).
+	os.Setenv("XDG_DATA_HOME", filepath.Join(p.DataDir(), "webkit"))
+	os.Setenv("XDG_CACHE_HOME", p.CacheDir())
+	if !displayAvailable() {
+		return errNoDisplay
+	}
+
+	s := &site{
+		profile:       p,
+		origin:        p.Origin,
+		startURL:      target.URL,
+		host:          target.Host,
+		relayWorld:    bindings.RelayWorld,
+		parentEnv:     parentEnv,
+		gestures:      map[string]bool{},
+		allowedHosts:  map[string]bool{},
+		trustPrompted: map[string]bool{},
+	}
+	s.mgr = bindings.NewManager(bindings.Config{
+		Origin:   p.Origin,
+		Prompter: newConsentPrompter(s),
+		Log:      alog,
+	})
+	srv, err := bindings.NewServer(s.mgr)
+	if err != nil {
+		return err
+	}
+	go srv.Serve()
+	defer srv.Close()
+	s.scripts = bindings.ScriptsFor(p.Origin, srv)
+	s.bridgeHost = srv.Host()
+	s.bridgePEM = srv.CertPEM()
+
+	assets, err := fs.Sub(blankFiles, "blank")
+	if err != nil {
+		return fmt.Errorf("site window assets: %w", err)
+	}
+	return wails.Run(&options.App{
+		Title:       windowTitle("", p.Origin),
+		Width:       1100,
+		Height:      760,
+		AssetServer: &assetserver.Options{Assets: assets},
+		LogLevel:    logger.ERROR,
+		Linux:       &linux.Options{ProgramName: "socketeer", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		OnStartup: func(ctx context.Context) {
+			onGTK(func() {
+				if !attachView(s) {
+					alog.Error("could not take over the web view; closing")
+					wailsruntime.Quit(ctx)
+					return
+				}
+				alog.Info("site window ready", "origin", s.origin, "bridge", s.bridgeHost)
+			})
+		},
+	})
+}
+
+func (s *site) allowPattern() string {
+	host := s.host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return "https://" + host + "/*"
+}
+
+func (s *site) noteNavigation(uri string, gesture bool) {
+	// Only the most recent few matter: the next main-frame load looks its own URI up.
+	if len(s.gestures) > 32 {
+		clear(s.gestures)
+	}
+	s.gestures[uri] = gesture
+}
+
+// decideNavigation keeps the site window on its origin (threat: a page navigating the window to
+// another origin, which would then run with this profile's storage and window). Other web addresses
+// go to the system browser when the user asked for them, and are dropped otherwise.
+func (s *site) decideNavigation(uri string, newWindow, gesture bool) bool {
+	if sameOrigin(uri, s.origin) {
+		if newWindow {
+			s.view.loadURI(uri)
+		}
+		return true
+	}
+	if !newWindow {
+		if uri == "about:blank" {
+			return true
+		}
+		gesture = s.gestures[uri]
+	}
+	alog.Info("navigation blocked", "uri", uri, "user", gesture)
+	u, err := url.Parse(uri)
+	// Threat: pop-up floods. Only user-initiated http(s) navigations reach the browser, one a second.
+	if err == nil && (u.Scheme == "https" || u.Scheme == "http") && gesture && time.Since(s.lastExternal) > time.Second {
+		s.lastExternal = time.Now()
+		s.openExternal(uri)
+	}
+	return false
+}
+
+// openExternal hands a URI to the user's browser ($BROWSER, else xdg-open), with the user's own
+// environment rather than the profile's.
+func (s *site) openExternal(uri string) {
+	browser := "xdg-open"
+	for _, kv := range s.parentEnv {
+		if v, ok := strings.CutPrefix(kv, "BROWSER="); ok && v != "" {
+			browser = strings.Split(v, ":")[0]
+		}
+	}
+	cmd := exec.Command(browser, uri)
+	cmd.Env = s.parentEnv
+	alog.Info("opening in the system browser", "uri", uri, "browser", browser)
+	if err := cmd.Start(); err != nil {
+		alog.Warn("could not start the system browser", "error", err)
+		return
+	}
+	go cmd.Wait()
+}
+
+func (s *site) loadEvent(ev loadEvent, uri string) {
+	switch ev {
+	case loadStarted:
+		s.pendingGen = s.mgr.BeginNavigation()
+	case loadCommitted:
+		// Threat: sockets outliving their page. Whatever the old document opened ends here.
+		s.mgr.CloseSessions(s.pendingGen, "navigation")
+	case loadFinished:
+		alog.Info("page loaded", "uri", uri)
+	}
+}
+
+// tlsError handles a certificate failure of the main frame: a pinned certificate is allowed for its
+// host and the load retried; anything else shows the fingerprint and asks the user once.
+func (s *site) tlsError(uri, host string, der []byte) bool {
+	sha := fingerprint(der)
+	alog.Info("certificate not trusted", "host", host, "sha256", sha)
+	if s.profile.HasPin(host, sha) {
+		if s.allowedHosts[host+" "+sha] {
+			// Allowed once already and still failing: the pin cannot help; show the error.
+			s.view.showHTML(tlsErrorPage(host, s.origin, sha), uri)
+			return true
+		}
+		s.allowedHosts[host+" "+sha] = true
+		if s.view.allowCertificate(der, host) {
+			alog.Info("pinned certificate accepted", "host", host)
+			onGTK(func() { s.view.loadURI(uri) })
+			return true
+		}
+	}
+	s.view.showHTML(tlsErrorPage(host, s.origin, sha), uri)
+	// Only the site's own host can be pinned from here; the window never loads any other host.
+	if host != s.host || s.trustPrompted[sha] {
+		return true
+	}
+	s.trustPrompted[sha] = true
+	go func() {
+		if !dialogs.ask(context.Background(), s, "certificate", trustSpec(s.origin, host, sha)) {
+			return
+		}
+		if err := s.pin(host, sha); err != nil {
+			alog.Error("could not save the pin", "error", err)
+			return
+		}
+		onGTK(func() {
+			s.allowedHosts[host+" "+sha] = true
+			if s.view.allowCertificate(der, host) {
+				s.view.loadURI(uri)
+			}
+		})
+	}()
+	return true
+}
+
+// pin adds a pin to the profile file, re-reading it first so pins added meanwhile from the command
+// line are kept.
+func (s *site) pin(host, sha string) error {
+	p, err := LoadProfile(s.origin)
+	if err != nil {
+		return err
+	}
+	if p.AddPin(host, sha) {
+		if err := p.Save(); err != nil {
+			return err
+		}
+	}
+	s.profile = p
+	return nil
+}
+
+func (s *site) titleChanged(title string) {
+	s.view.setTitle(windowTitle(title, s.origin))
+}
+
+func (s *site) webProcessTerminated(reason int) {
+	alog.Warn("web process terminated", "reason", reason)
+	s.mgr.CloseSessions(math.MaxUint64, "web process terminated")
+	s.view.showHTML(errorPage("This page stopped unexpectedly",
+		"Its connections were closed. <a href=\""+html.EscapeString(s.startURL)+"\">Load it again</a>."), s.startURL)
+}
+
+var errNoDisplay = errors.New("no graphical display: Socketeer needs a desktop session (DISPLAY or WAYLAND_DISPLAY); on a server, run it under Xvfb, for example with `make run`")

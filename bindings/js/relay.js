@@ -1,0 +1,132 @@
+// Socketeer relay: runs in an isolated script world of every frame of the profile's origin, at document
+// start. Page script cannot see this world's variables or wrap its functions, so the bridge token in
+// CONFIG stays private to it. It carries socket traffic between the page-world API (through
+// CustomEvents on the document, which cross worlds as structured clones) and Go (through one loopback
+// WebSocket per document, opened on first use). It validates what it forwards, but Go validates again:
+// a page can dispatch these events itself.
+(() => {
+  'use strict';
+  const CONFIG = /*CONFIG*/ null;
+  if (!CONFIG || !self.isSecureContext || self.origin !== CONFIG.origin) return;
+  // Threat: third-party embedding. A frame of our origin nested inside a foreign frame gets nothing.
+  const ancestors = location.ancestorOrigins;
+  if (ancestors) {
+    for (let i = 0; i < ancestors.length; i++) {
+      if (ancestors[i] !== CONFIG.origin) return;
+    }
+  }
+
+  const OUT = 'socketeer:out';
+  const IN = 'socketeer:in';
+  const MAX_CHUNK = 65536;
+  const OPS = { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6 };
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+
+  let ws = null;
+  let ready = false;
+  let pending = [];
+  const live = new Set();
+
+  function toPage(detail) {
+    document.dispatchEvent(new CustomEvent(IN, { detail }));
+  }
+
+  function frame(op, id, payload) {
+    const buf = new Uint8Array(5 + (payload ? payload.byteLength : 0));
+    buf[0] = op;
+    new DataView(buf.buffer).setUint32(1, id);
+    if (payload) buf.set(payload, 5);
+    return buf;
+  }
+
+  function failAll(message) {
+    for (const id of live) toPage({ op: 'error', id, name: 'NetworkError', message });
+    live.clear();
+  }
+
+  function connect() {
+    ws = new WebSocket(CONFIG.url);
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      ready = true;
+      for (const f of pending) ws.send(f);
+      pending = [];
+    };
+    ws.onmessage = (ev) => {
+      const buf = ev.data;
+      if (!(buf instanceof ArrayBuffer) || buf.byteLength < 5) return;
+      const view = new DataView(buf);
+      const op = view.getUint8(0);
+      const id = view.getUint32(1);
+      switch (op) {
+        case 0x81: toPage({ op: 'opened', id, info: JSON.parse(decoder.decode(new Uint8Array(buf, 5))) }); break;
+        case 0x82: toPage({ op: 'data', id, data: new Uint8Array(buf, 5) }); break;
+        case 0x83: toPage({ op: 'eof', id }); break;
+        case 0x84: {
+          const e = JSON.parse(decoder.decode(new Uint8Array(buf, 5)));
+          live.delete(id);
+          toPage({ op: 'error', id, name: String(e.name), message: String(e.message) });
+          break;
+        }
+        case 0x85: toPage({ op: 'credit', id, n: view.getUint32(5) }); break;
+        case 0x86: live.delete(id); toPage({ op: 'closed', id }); break;
+      }
+    };
+    ws.onclose = () => {
+      ws = null;
+      ready = false;
+      pending = [];
+      failAll('the connection to Socketeer was lost');
+    };
+  }
+
+  function send(f) {
+    if (!ws) connect();
+    if (ready) ws.send(f); else pending.push(f);
+  }
+
+  document.addEventListener(OUT, (ev) => {
+    const m = ev.detail;
+    if (!m || typeof m !== 'object') return;
+    const id = m.id;
+    if (!Number.isInteger(id) || id < 1 || id > 0xffffffff) return;
+    const op = OPS[m.op];
+    if (!op) return;
+    switch (m.op) {
+      case 'open': {
+        // Only the known option fields travel; Go rejects anything malformed.
+        const o = m.options || {};
+        const req = { kind: 'tcp' };
+        for (const k of ['remoteAddress', 'remotePort', 'noDelay', 'keepAlive', 'keepAliveDelay',
+          'sendBufferSize', 'receiveBufferSize', 'dnsQueryType']) {
+          if (o[k] !== undefined && o[k] !== null) req[k] = o[k];
+        }
+        live.add(id);
+        send(frame(op, id, encoder.encode(JSON.stringify(req))));
+        break;
+      }
+      case 'data': {
+        const d = m.data;
+        if (!(d instanceof Uint8Array) || d.byteLength === 0 || d.byteLength > MAX_CHUNK) return;
+        send(frame(op, id, d));
+        break;
+      }
+      case 'credit': {
+        const n = m.n;
+        if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) return;
+        const p = new Uint8Array(4);
+        new DataView(p.buffer).setUint32(0, n);
+        send(frame(op, id, p));
+        break;
+      }
+      default:
+        if (ws) send(frame(op, id, null));
+    }
+  });
+
+  // Reload, navigation and the back/forward cache: the document's sockets end with it.
+  addEventListener('pagehide', () => {
+    if (ws) ws.close();
+  });
+})();

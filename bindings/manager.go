@@ -1,0 +1,204 @@
+// Package bindings is the page-facing socket API of Socketeer: the JavaScript injected into site
+// pages, the loopback transport between those scripts and Go, and the Go socket manager that asks
+// the policy, asks the user through a Prompter handed in by the app, and moves bytes between the page
+// and operating-system sockets with bounded memory.
+//
+// Everything that arrives from a page is hostile input. The origin behind a request is never read
+// from a message: it is fixed when the app starts (one process serves one profile, whose origin the
+// shell established from the URL the user opened) and every bridge connection is checked against it
+// by the Origin header WebKit sets on the WebSocket handshake (see server.go).
+package bindings
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"socketeer/policy"
+)
+
+// Prompt is what the consent dialog shows. Every field comes from Go's own view of the request: the
+// origin from the shell, the host as policy parsed it, and the addresses Go resolved.
+type Prompt struct {
+	Origin       string
+	Protocol     policy.Protocol
+	Mode         policy.Mode
+	Host         string
+	Port         int
+	Addresses    []netip.Addr
+	LocalNetwork bool
+	TLS          bool
+}
+
+// Prompter asks the user to allow a connection. It blocks until the user answers or ctx ends; an
+// error or a cancelled context counts as a denial.
+type Prompter interface {
+	Ask(ctx context.Context, p Prompt) (bool, error)
+}
+
+// Limits per origin, from the foundation issue.
+const (
+	DefaultMaxSockets  = 1024
+	DefaultMaxBuffered = 64 << 20
+
+	// initialWriteWindow is the write credit a new socket starts with; it doubles up to
+	// maxWriteWindow while the page keeps using all of it. Starting small means 1024 idle sockets
+	// hold at most 64 MiB of credit, while a bulk sender reaches the full window in four round trips.
+	initialWriteWindow = 64 << 10
+	maxWriteWindow     = 1 << 20
+)
+
+// Config is what the app hands the manager at start.
+type Config struct {
+	// Origin is the one origin whose pages this process serves, established by the shell.
+	Origin   string
+	Prompter Prompter
+	Policy   policy.Config
+	Log      *slog.Logger
+	// MaxSockets and MaxBuffered default to the per-origin limits above when zero.
+	MaxSockets  int
+	MaxBuffered int64
+	// Resolver resolves host names; nil means the system resolver.
+	Resolver Resolver
+}
+
+// Manager owns every socket of one origin and enforces the origin's limits across all of its
+// page sessions (the top frame and same-origin frames each have one).
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+
+	generation atomic.Uint64 // bumped by the app each time the top-level page is replaced
+
+	mu       sync.Mutex
+	open     int   // sockets open or opening
+	poolFree int64 // write credit not yet handed to any socket
+	waiters  map[*socket]struct{}
+	sessions map[*session]struct{}
+}
+
+// NewManager returns a manager for cfg.Origin.
+func NewManager(cfg Config) *Manager {
+	if cfg.MaxSockets == 0 {
+		cfg.MaxSockets = DefaultMaxSockets
+	}
+	if cfg.MaxBuffered == 0 {
+		cfg.MaxBuffered = DefaultMaxBuffered
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = systemResolver{}
+	}
+	return &Manager{
+		cfg:      cfg,
+		log:      cfg.Log,
+		poolFree: cfg.MaxBuffered,
+		waiters:  map[*socket]struct{}{},
+		sessions: map[*session]struct{}{},
+	}
+}
+
+// Origin is the origin this manager serves.
+func (m *Manager) Origin() string { return m.cfg.Origin }
+
+// reserveSlot counts a new socket against the origin's limit.
+func (m *Manager) reserveSlot() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.open >= m.cfg.MaxSockets {
+		return false
+	}
+	m.open++
+	return true
+}
+
+func (m *Manager) releaseSlot() {
+	m.mu.Lock()
+	m.open--
+	m.mu.Unlock()
+}
+
+// OpenSockets reports how many sockets are open or opening.
+func (m *Manager) OpenSockets() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.open
+}
+
+func (m *Manager) addSession(s *session) {
+	m.mu.Lock()
+	m.sessions[s] = struct{}{}
+	m.mu.Unlock()
+}
+
+func (m *Manager) removeSession(s *session) {
+	m.mu.Lock()
+	delete(m.sessions, s)
+	m.mu.Unlock()
+}
+
+// CloseSessions ends every page session that started before the given page generation, with all of
+// their sockets. The app calls it when the top-level page is replaced (navigation, reload) or its web
+// process died, so no socket outlives the document that opened it, even where WebKit keeps a page
+// alive a little longer than its WebSocket.
+func (m *Manager) CloseSessions(beforeGeneration uint64, reason string) {
+	m.mu.Lock()
+	var victims []*session
+	for s := range m.sessions {
+		if s.generation < beforeGeneration {
+			victims = append(victims, s)
+		}
+	}
+	m.mu.Unlock()
+	for _, s := range victims {
+		m.log.Info("closing page session", "reason", reason, "sockets", s.socketCount())
+		s.shutdown()
+	}
+}
+
+// BeginNavigation marks the start of a new top-level page and returns its generation. Sessions that
+// connect from now on belong to the new page; CloseSessions(gen) later ends the older ones.
+func (m *Manager) BeginNavigation() uint64 {
+	return m.generation.Add(1)
+}
+
+// takeCredit hands out up to want bytes of the origin's write-buffer pool. Every byte Go may have to
+// buffer for a page is first granted from this pool, so the origin's buffered data can never exceed
+// MaxBuffered while the page respects its credit, and a page that ignores it is cut off.
+func (m *Manager) takeCredit(sk *socket, want int64) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	got := min(want, m.poolFree)
+	m.poolFree -= got
+	if got < want {
+		m.waiters[sk] = struct{}{}
+	} else {
+		delete(m.waiters, sk)
+	}
+	return got
+}
+
+// returnCredit puts bytes back into the pool and lets sockets that were short of credit try again.
+func (m *Manager) returnCredit(sk *socket, n int64, forget bool) {
+	m.mu.Lock()
+	m.poolFree += n
+	if forget {
+		delete(m.waiters, sk)
+	}
+	var wake []*socket
+	if m.poolFree > 0 {
+		for w := range m.waiters {
+			if w != sk {
+				wake = append(wake, w)
+			}
+		}
+	}
+	m.mu.Unlock()
+	for _, w := range wake {
+		w.regrant()
+	}
+}

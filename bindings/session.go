@@ -1,0 +1,233 @@
+package bindings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/gorilla/websocket"
+)
+
+// Resolver resolves a host name to addresses. The manager resolves exactly once per open and then
+// decides on, and dials, only those addresses (threat: DNS rebinding between check and use).
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+type systemResolver struct{}
+
+func (systemResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	return net.DefaultResolver.LookupNetIP(ctx, network, host)
+}
+
+// session is one page's bridge connection: one document (top frame or a same-origin frame) from its
+// first use of the API until it unloads. Sockets belong to the session that opened them and die with it.
+type session struct {
+	m          *Manager
+	ws         *websocket.Conn
+	generation uint64
+	ctx        context.Context
+	cancel     context.CancelFunc
+
+	wmu  sync.Mutex // gorilla/websocket allows one writer at a time
+	dead bool
+
+	mu      sync.Mutex
+	sockets map[uint32]*socket
+	// allowed holds the destinations the user allowed during this page's life, so a page that
+	// reconnects (or opens several sockets) to the destination it was just allowed is not asked again.
+	allowed map[string]bool
+	// asking holds the consent prompt in flight per destination: concurrent opens to the same
+	// destination share one prompt and its answer instead of queueing a dialog each.
+	asking map[string]*consentWait
+}
+
+type consentWait struct {
+	done chan struct{}
+	ok   bool
+	err  error
+}
+
+// consent returns the user's answer for a destination of this page, asking at most once at a time.
+func (s *session) consent(ctx context.Context, key string, ask func() (bool, error)) (bool, error) {
+	s.mu.Lock()
+	if s.allowed[key] {
+		s.mu.Unlock()
+		return true, nil
+	}
+	if w := s.asking[key]; w != nil {
+		s.mu.Unlock()
+		select {
+		case <-w.done:
+			return w.ok, w.err
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	w := &consentWait{done: make(chan struct{})}
+	s.asking[key] = w
+	s.mu.Unlock()
+	w.ok, w.err = ask()
+	s.mu.Lock()
+	delete(s.asking, key)
+	if w.ok {
+		s.allowed[key] = true
+	}
+	s.mu.Unlock()
+	close(w.done)
+	return w.ok, w.err
+}
+
+// serve runs a session until its WebSocket closes or the page breaks the protocol.
+func (m *Manager) serve(ws *websocket.Conn) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{
+		m:          m,
+		ws:         ws,
+		generation: m.generation.Load(),
+		ctx:        ctx,
+		cancel:     cancel,
+		sockets:    map[uint32]*socket{},
+		allowed:    map[string]bool{},
+		asking:     map[string]*consentWait{},
+	}
+	m.addSession(s)
+	defer func() {
+		s.shutdown()
+		m.removeSession(s)
+	}()
+	// Threat: memory exhaustion. No honest relay sends a message larger than one data frame.
+	ws.SetReadLimit(MaxFrame)
+	for {
+		typ, data, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		if typ != websocket.BinaryMessage {
+			m.log.Warn("dropping bridge connection", "error", fmt.Errorf("%w: text message", ErrProtocol))
+			return
+		}
+		f, err := ParseFrame(data)
+		if err == nil {
+			err = s.handle(f)
+		}
+		if err != nil {
+			m.log.Warn("dropping bridge connection", "error", err)
+			return
+		}
+	}
+}
+
+// handle dispatches one frame. Frames for a socket id that is not (or no longer) open are ignored:
+// the page may legitimately race a close against data already in flight.
+func (s *session) handle(f Frame) error {
+	if f.Op == OpOpen {
+		s.mu.Lock()
+		if _, dup := s.sockets[f.ID]; dup {
+			s.mu.Unlock()
+			return fmt.Errorf("%w: socket id %d reused while open", ErrProtocol, f.ID)
+		}
+		sk := newSocket(s, f.ID)
+		s.sockets[f.ID] = sk
+		s.mu.Unlock()
+		// Threat: resource exhaustion. The slot is taken before anything else happens, so 2000
+		// concurrent opens cannot get past the limit while they wait for DNS or the user.
+		if !s.m.reserveSlot() {
+			sk.finish(&PageError{Name: QuotaExceededError,
+				Message: fmt.Sprintf("this site already has %d sockets open, the most Socketeer allows", s.m.cfg.MaxSockets)})
+			return nil
+		}
+		sk.hasSlot = true
+		go sk.start(f.Payload)
+		return nil
+	}
+	sk := s.get(f.ID)
+	if sk == nil {
+		return nil
+	}
+	switch f.Op {
+	case OpData:
+		sk.queueWrite(f.Payload)
+	case OpShutdown:
+		sk.shutdownWrite()
+	case OpShutdownRead:
+		sk.stopReading()
+	case OpClose:
+		sk.finish(nil)
+	case OpReadCredit:
+		sk.addReadCredit(f.Payload)
+	}
+	return nil
+}
+
+func (s *session) get(id uint32) *socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sockets[id]
+}
+
+func (s *session) remove(sk *socket) {
+	s.mu.Lock()
+	if s.sockets[sk.id] == sk {
+		delete(s.sockets, sk.id)
+	}
+	s.mu.Unlock()
+}
+
+func (s *session) socketCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sockets)
+}
+
+// send writes one frame to the page. Failures mean the page is gone; the read loop notices too.
+func (s *session) send(op Op, id uint32, payload []byte) {
+	s.sendFrame(AppendFrame(make([]byte, 0, headerLen+len(payload)), op, id, payload))
+}
+
+func (s *session) sendFrame(frame []byte) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.dead {
+		return
+	}
+	if err := s.ws.WriteMessage(websocket.BinaryMessage, frame); err != nil {
+		s.dead = true
+		s.cancel()
+	}
+}
+
+// shutdown closes the WebSocket and every socket of the session. It is safe to call more than once.
+func (s *session) shutdown() {
+	s.cancel()
+	s.wmu.Lock()
+	s.dead = true
+	s.wmu.Unlock()
+	s.ws.Close()
+	s.mu.Lock()
+	all := make([]*socket, 0, len(s.sockets))
+	for _, sk := range s.sockets {
+		all = append(all, sk)
+	}
+	s.mu.Unlock()
+	for _, sk := range all {
+		sk.finish(nil)
+	}
+}
+
+// pageErrorOf turns an error into what the page may see. Anything not already a PageError or an
+// InputError is an internal failure whose details stay in the log.
+func pageErrorOf(err error) *PageError {
+	var pe *PageError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return &PageError{Name: TypeError, Message: ie.Msg}
+	}
+	return &PageError{Name: NetworkError, Message: "the connection failed"}
+}

@@ -1,0 +1,290 @@
+package policy
+
+import "net/netip"
+
+// Protocol is the transport a page asks for.
+type Protocol string
+
+// Protocols.
+const (
+	TCP Protocol = "tcp"
+	UDP Protocol = "udp"
+)
+
+// Mode is what the page wants to do with the socket.
+type Mode string
+
+// Modes. The valid combinations are TCP+Connect, TCP+Listen (a server socket), UDP+Connect and
+// UDP+Bind.
+const (
+	Connect Mode = "connect"
+	Listen  Mode = "listen"
+	Bind    Mode = "bind"
+)
+
+// Request is everything Decide needs to know. The caller fills it from state it controls: the origin
+// comes from the shell, not the page, and the addresses from the caller's own resolution.
+type Request struct {
+	// Origin is the requesting origin as the shell established it, e.g. "https://example.com:8443".
+	Origin   string
+	Protocol Protocol
+	Mode     Mode
+	// Host is the destination for Connect, or the local address for Listen and Bind (which must
+	// then be an IP literal). It must come from ParseHost.
+	Host Host
+	Port int
+	// Addresses are every address the name resolved to, and the exact list the caller will
+	// connect to; for literals, the literal itself. Empty means not yet resolved.
+	Addresses []netip.Addr
+	// UserTyped is true when the user typed this host into the consent dialog.
+	UserTyped bool
+	// Granted is true when a remembered grant matches origin, protocol, host, port and TLS. The
+	// store lookup is the caller's job.
+	Granted bool
+	TLS     bool
+}
+
+// Config holds the settings an administrator or the user may change.
+type Config struct {
+	Disabled     bool // enterprise kill switch: every request is denied
+	AllowPort443 bool // permit TCP connections to port 443
+	// AllowPrivate is for enterprises whose intranet is the point: destinations in the Private
+	// class (RFC 1918, unique local) are then treated like public ones — the user is still asked,
+	// but without the local-network warning. It never relaxes the DNS rebinding check, and never
+	// covers loopback, link-local (the cloud metadata service), CGNAT or any other class.
+	AllowPrivate bool
+}
+
+// Verdict is what the shell must do.
+type Verdict int
+
+// Verdicts. The zero value is Deny so that an unset Decision fails closed.
+const (
+	Deny Verdict = iota
+	Ask
+	Allow
+)
+
+// String returns "deny", "ask" or "allow".
+func (v Verdict) String() string {
+	switch v {
+	case Deny:
+		return "deny"
+	case Ask:
+		return "ask"
+	case Allow:
+		return "allow"
+	}
+	return "unknown"
+}
+
+// Reason is a stable machine code explaining a Decision. Values never change meaning; new ones may
+// be added.
+type Reason string
+
+// Reasons.
+const (
+	ReasonDisabled            Reason = "api-disabled"
+	ReasonInsecureOrigin      Reason = "insecure-origin"
+	ReasonBadRequest          Reason = "bad-request"
+	ReasonBadHost             Reason = "bad-host"
+	ReasonBadLocalAddress     Reason = "bad-local-address"
+	ReasonBadPort             Reason = "bad-port"
+	ReasonPort443             Reason = "port-443"
+	ReasonUnresolved          Reason = "unresolved"
+	ReasonAddressMismatch     Reason = "address-mismatch"
+	ReasonForbiddenAddress    Reason = "forbidden-address"
+	ReasonNonPublicResolution Reason = "non-public-resolution"
+	ReasonNeedsConsentLocal   Reason = "needs-consent-local"
+	ReasonNeedsConsent        Reason = "needs-consent"
+	ReasonGranted             Reason = "granted"
+)
+
+// messages are user-safe English sentences, one per Reason. They are constants on purpose: they never
+// include resolved addresses, because a denial message reaches the page, and a page that could read
+// which private address a name resolved to would learn the layout of the user's internal network.
+var messages = map[Reason]string{
+	ReasonDisabled:            "Socket access has been turned off by your administrator.",
+	ReasonInsecureOrigin:      "Only pages loaded over HTTPS may open sockets.",
+	ReasonBadRequest:          "This combination of protocol and mode is not supported.",
+	ReasonBadHost:             "The host is not a valid host name or IP address.",
+	ReasonBadLocalAddress:     "A local address must be an IP address.",
+	ReasonBadPort:             "The port must be between 1 and 65535.",
+	ReasonPort443:             "Connections to port 443 are refused: they would let a page bypass the web's cross-origin protections.",
+	ReasonUnresolved:          "The host name has not been resolved.",
+	ReasonAddressMismatch:     "The addresses to connect to do not match the requested IP address.",
+	ReasonForbiddenAddress:    "Broadcast, multicast, unspecified and reserved addresses cannot be used.",
+	ReasonNonPublicResolution: "The host name points into your own computer or local network, so the connection is refused to protect it.",
+	ReasonNeedsConsentLocal:   "This page wants to reach your own computer or a device on your local network. Allow it only if you trust this page.",
+	ReasonNeedsConsent:        "This page wants to open a direct connection to another server.",
+	ReasonGranted:             "You have already allowed this connection.",
+}
+
+// Message returns the user-safe sentence for a Reason, or "" for an unknown one.
+func (r Reason) Message() string { return messages[r] }
+
+// Decision is the outcome of Decide.
+type Decision struct {
+	Verdict Verdict
+	Reason  Reason
+	// Message is a user-safe English sentence for the page or the dialog. It never contains
+	// addresses; the dialog takes those from the Request.
+	Message string
+	// LocalNetwork means the destination is on the user's own machine or network: the consent
+	// dialog must show the IP address and say so.
+	LocalNetwork bool
+}
+
+func decision(v Verdict, r Reason, local bool) Decision {
+	return Decision{Verdict: v, Reason: r, Message: messages[r], LocalNetwork: local}
+}
+
+func deny(r Reason) Decision { return decision(Deny, r, false) }
+
+// validShape reports whether the protocol and mode form one of the four supported socket kinds.
+func validShape(p Protocol, m Mode) bool {
+	switch p {
+	case TCP:
+		return m == Connect || m == Listen
+	case UDP:
+		return m == Connect || m == Bind
+	}
+	return false
+}
+
+// Decide applies the policy to one request. It is a pure function of its arguments.
+//
+// The order of the checks matters and is part of the contract: cheap structural refusals first, then
+// address checks, and grants last, so that no grant can ever override a safety check.
+func Decide(req Request, cfg Config) Decision {
+	// 1. Threat: a compromised or unwanted feature — administrators must be able to switch the
+	// whole API off, and the switch must win over everything, including existing grants.
+	if cfg.Disabled {
+		return deny(ReasonDisabled)
+	}
+
+	// 2. Threat: man-in-the-middle — see ParseOrigin. A plain-HTTP or opaque origin is refused
+	// before anything about the destination is even looked at.
+	if _, err := ParseOrigin(req.Origin); err != nil {
+		return deny(ReasonInsecureOrigin)
+	}
+
+	// Threat: confused caller — an unknown protocol or mode must not fall through to a permissive
+	// branch further down.
+	if !validShape(req.Protocol, req.Mode) {
+		return deny(ReasonBadRequest)
+	}
+
+	// Threat: a hand-built Host — LocalOnly and IP are only trustworthy if they are exactly what
+	// ParseHost derives from Name. Re-deriving them costs microseconds and means a caller that
+	// forgot ParseHost, or edited a field, cannot mislabel a destination.
+	if h, err := ParseHost(req.Host.Name); err != nil || h != req.Host {
+		return deny(ReasonBadHost)
+	}
+
+	// Listening and binding happen on the user's own machine, so every such request is a
+	// local-network request. The local address must be a literal: resolving a name to pick an
+	// interface would make the bound interface depend on DNS.
+	serving := req.Mode != Connect
+	if serving && !req.Host.IsLiteral() {
+		return deny(ReasonBadLocalAddress)
+	}
+
+	// 3. Threat: malformed input reaching the operating system — port 0 means "any port" to the
+	// kernel, and out-of-range values wrap around when truncated to 16 bits.
+	if req.Port < 1 || req.Port > 65535 {
+		return deny(ReasonBadPort)
+	}
+
+	// 4. Threat: cross-origin bypass — a page that speaks its own TLS to port 443 receives HTTPS
+	// responses that the browser's CORS rules would hide from it, sent with the user's network
+	// position (and so with any IP-based trust the server extends to the user).
+	if req.Protocol == TCP && req.Mode == Connect && req.Port == 443 && !cfg.AllowPort443 {
+		return deny(ReasonPort443)
+	}
+
+	// 5. Threat: time-of-check/time-of-use — the policy must see every address the caller will
+	// actually use. Deciding on a name alone and letting the dialer resolve it again later would
+	// let DNS change the answer in between.
+	if len(req.Addresses) == 0 {
+		return deny(ReasonUnresolved)
+	}
+
+	// Threat: time-of-check/time-of-use for literals — the literal is the destination, so the
+	// address list must be that literal and nothing else. (IPv4-mapped and plain IPv4 forms of the
+	// same address are accepted as equal, since callers commonly unmap.)
+	if req.Host.IsLiteral() {
+		want := req.Host.IP.Unmap()
+		for _, a := range req.Addresses {
+			if a.WithZone("").Unmap() != want {
+				return deny(ReasonAddressMismatch)
+			}
+		}
+	}
+
+	// 6. Threat: addresses that are not destinations — 0.0.0.0 and :: reach the local machine on
+	// Linux when connected to; broadcast reaches every host on the network; TCP cannot multicast;
+	// reserved ranges have no legitimate use and some stacks route them in surprising ways.
+	// Every resolved address is checked, not just the first, because the dialer may fall back to
+	// any of them.
+	nonPublic, flagged := false, false
+	for _, a := range req.Addresses {
+		c := Classify(a)
+		switch c {
+		case Invalid, Broadcast, Reserved:
+			return deny(ReasonForbiddenAddress)
+		case Unspecified:
+			// Binding or listening on the unspecified address is the normal way to accept on
+			// every interface; only connecting to it is an attack.
+			if !serving {
+				return deny(ReasonForbiddenAddress)
+			}
+		case Multicast:
+			// Multicast UDP is how local discovery works, so it stays possible (as a
+			// local-network request below); TCP has no multicast, so the request is nonsense.
+			if req.Protocol == TCP {
+				return deny(ReasonForbiddenAddress)
+			}
+		}
+		if !c.IsPublic() {
+			nonPublic = true
+			if !(cfg.AllowPrivate && c == Private) {
+				flagged = true
+			}
+		}
+	}
+
+	// 7. Threat: DNS rebinding — a page's own public name can be made to resolve to 127.0.0.1 or a
+	// router's address, turning the user's browser into a proxy into their network. A name that is
+	// not local by construction must resolve only to public addresses. The one exception is a name
+	// the user typed into the dialog themselves: the page did not choose it, and the dialog still
+	// shows the address and asks.
+	//
+	// This check deliberately runs before the grant check below. Grants are keyed by host name,
+	// so a grant given while the name resolved publicly must never cover a later non-public
+	// resolution; running this first is what guarantees it.
+	if !req.Host.IsLiteral() && !req.Host.LocalOnly && nonPublic {
+		if req.UserTyped {
+			return decision(Ask, ReasonNeedsConsentLocal, true)
+		}
+		return deny(ReasonNonPublicResolution)
+	}
+
+	// 8. Threat: attacks on the user's own network and machine — printers, routers, development
+	// servers and the cloud metadata service at 169.254.169.254 trust anything that can reach
+	// them. Such destinations are flagged so the dialog shows the address and says where it leads;
+	// they are never allowed without a grant. With AllowPrivate, a local-only name is judged by
+	// the addresses it resolved to instead of by its suffix.
+	if flagged || serving || (req.Host.LocalOnly && !cfg.AllowPrivate) {
+		if req.Granted {
+			return decision(Allow, ReasonGranted, true)
+		}
+		return decision(Ask, ReasonNeedsConsentLocal, true)
+	}
+
+	// 9. A public destination: allowed if the user already agreed, otherwise ask.
+	if req.Granted {
+		return decision(Allow, ReasonGranted, false)
+	}
+	return decision(Ask, ReasonNeedsConsent, false)
+}
