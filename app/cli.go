@@ -20,7 +20,16 @@ import (
 var Version = "0.1.0-dev"
 
 // alog is the app's log: one line per event on standard error, which tests read.
-var alog = slog.New(slog.NewTextHandler(os.Stderr, nil))
+// SOCKETEER_LOG=debug adds detail.
+var alog = newLogger()
+
+func newLogger() *slog.Logger {
+	level := slog.LevelInfo
+	if os.Getenv("SOCKETEER_LOG") == "debug" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
 
 const usage = `Socketeer gives web apps you choose raw TCP sockets, with your consent.
 

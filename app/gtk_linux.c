@@ -88,9 +88,10 @@ static gboolean on_decide_policy(WebKitWebView *view, WebKitPolicyDecision *deci
 
 static void on_load_changed(WebKitWebView *view, WebKitLoadEvent event, gpointer data) {
     const char *uri = webkit_web_view_get_uri(view);
+    if (g_getenv("SOCKETEER_GTK_DEBUG")) g_printerr("load-changed %d %s\n", (int)event, uri ? uri : "(null)");
     // load-changed is emitted for the main frame only, which is what the origin lock is about.
     if (event == WEBKIT_LOAD_STARTED || event == WEBKIT_LOAD_REDIRECTED) {
-        if (uri != NULL && !skDecideNavigation((uintptr_t)data, (char *)uri, 0, 0)) {
+        if (uri != NULL && uri[0] != '\0' && !skDecideNavigation((uintptr_t)data, (char *)uri, 0, 0)) {
             webkit_web_view_stop_loading(view);
             return;
         }
@@ -102,6 +103,7 @@ static gboolean on_tls_error(WebKitWebView *view, gchar *failing_uri, GTlsCertif
                              GTlsCertificateFlags errors, gpointer data) {
     GByteArray *der = NULL;
     g_object_get(cert, "certificate", &der, NULL);
+    if (g_getenv("SOCKETEER_GTK_DEBUG")) g_printerr("tls error %s der=%p\n", failing_uri, (void *)der);
     if (der == NULL) return FALSE;
     char *host = NULL;
     GUri *u = g_uri_parse(failing_uri, G_URI_FLAGS_NONE, NULL);
@@ -113,6 +115,11 @@ static gboolean on_tls_error(WebKitWebView *view, gchar *failing_uri, GTlsCertif
     g_free(host);
     g_byte_array_unref(der);
     return handled ? TRUE : FALSE;
+}
+
+static gboolean on_load_failed(WebKitWebView *view, WebKitLoadEvent event, gchar *uri, GError *error, gpointer data) {
+    if (g_getenv("SOCKETEER_GTK_DEBUG")) g_printerr("load failed %d %s: %s (%d)\n", (int)event, uri, error->message, error->code);
+    return FALSE;
 }
 
 static void on_title(GObject *obj, GParamSpec *pspec, gpointer data) {
@@ -175,9 +182,11 @@ int sk_setup_view(WebKitWebView *view, uintptr_t handle, const sk_view_config *c
     G_GNUC_END_IGNORE_DEPRECATIONS
     webkit_settings_set_javascript_can_open_windows_automatically(settings, FALSE);
     webkit_settings_set_enable_developer_extras(settings, FALSE);
+    if (g_getenv("SOCKETEER_GTK_DEBUG")) webkit_settings_set_enable_write_console_messages_to_stdout(settings, TRUE);
 
     g_signal_connect(view, "decide-policy", G_CALLBACK(on_decide_policy), (gpointer)handle);
     g_signal_connect(view, "load-changed", G_CALLBACK(on_load_changed), (gpointer)handle);
+    g_signal_connect(view, "load-failed", G_CALLBACK(on_load_failed), (gpointer)handle);
     g_signal_connect(view, "load-failed-with-tls-errors", G_CALLBACK(on_tls_error), (gpointer)handle);
     g_signal_connect(view, "notify::title", G_CALLBACK(on_title), (gpointer)handle);
     g_signal_connect(view, "web-process-terminated", G_CALLBACK(on_terminated), (gpointer)handle);

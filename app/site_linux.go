@@ -6,8 +6,8 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"html"
 	"fmt"
+	"html"
 	"io/fs"
 	"math"
 	"net/url"
@@ -187,6 +187,7 @@ func (s *site) openExternal(uri string) {
 }
 
 func (s *site) loadEvent(ev loadEvent, uri string) {
+	alog.Debug("load event", "event", int(ev), "uri", uri)
 	switch ev {
 	case loadStarted:
 		s.pendingGen = s.mgr.BeginNavigation()

@@ -122,15 +122,21 @@
       if (this.state !== 'opening') return;
       this.state = 'open';
       const core = this;
-      this.readable = new RS({
-        type: 'bytes',
+      const source = {
         start(c) { core.readCtl = c; },
         pull(c) { core.returnCredit(c); },
         cancel() {
           core.readDone = true;
           if (core.state === 'open') post({ op: 'shutdownRead', id: core.id });
         },
-      }, { highWaterMark: READ_WINDOW });
+      };
+      // A byte stream lets pages use BYOB readers; WebKitGTK builds without byte-stream support
+      // throw here, and get a default stream whose queue is measured in bytes instead.
+      try {
+        this.readable = new RS({ ...source, type: 'bytes' }, { highWaterMark: READ_WINDOW });
+      } catch (e) {
+        this.readable = new RS(source, { highWaterMark: READ_WINDOW, size: (chunk) => chunk.byteLength });
+      }
       this.writable = new WS({
         start(c) { core.writeCtl = c; },
         write(chunk) { return core.write(chunk); },
