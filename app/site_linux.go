@@ -195,7 +195,9 @@ func (s *site) loadEvent(ev loadEvent, uri string) {
 		// Threat: sockets outliving their page. Whatever the old document opened ends here.
 		s.mgr.CloseSessions(s.pendingGen, "navigation")
 	case loadFinished:
-		alog.Info("page loaded", "uri", uri)
+		if uri != "" {
+			alog.Info("page loaded", "uri", uri)
+		}
 	}
 }
 

@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+// TestEchoBothShapes is the foundation's end-to-end proof: a page served over HTTPS with a strict
+// CSP, its certificate pinned from the command line, opens TCP sockets in both API shapes to a
+// loopback echo server, moves 8 MiB and 1000 small messages each way, half-closes and closes; the
+// consent dialog is answered with real key presses, and a denied destination is never connected.
+func TestEchoBothShapes(t *testing.T) {
+	allowAddr, allowStats := StartEchoServer(t)
+	denyAddr, denyStats := StartEchoServer(t)
+	site := StartSite(t, testdataFiles(t, "echo"), strictCSP)
+	d, app := openPinnedSite(t, site, fmt.Sprintf("/index.html?allow=%d&deny=%d", allowAddr.Port, denyAddr.Port))
+
+	mark := answerConsent(t, d, app, 0, true)
+	answerConsent(t, d, app, mark, false)
+	res := site.WaitResult(t, resultTimeout)
+	pretty, _ := json.MarshalIndent(res, "", "  ")
+	t.Logf("page result:\n%s", pretty)
+	if res["fatal"] != nil {
+		t.Fatalf("page failed: %v", res["fatal"])
+	}
+
+	get := func(path ...string) any {
+		var v any = res
+		for _, p := range path {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[p]
+		}
+		return v
+	}
+	expect := func(want any, path ...string) {
+		t.Helper()
+		// JSON numbers arrive as float64; compare integers in that form.
+		if n, ok := want.(int); ok {
+			want = float64(n)
+		}
+		if got := get(path...); got != want {
+			t.Errorf("%v = %v, want %v", path, got, want)
+		}
+	}
+
+	expect("function", "api", "openTCPSocket")
+	expect("function", "api", "TCPSocket")
+	for _, k := range []string{"portTooBig", "portZero", "keepAliveDelay", "bufferZero", "dnsQueryType", "explainerNoPort", "badHost"} {
+		expect("TypeError", "typeErrors", k, "name")
+	}
+	expect("InvalidStateError", "closeBeforeOpened", "name")
+	expect("127.0.0.1", "opened", "remoteAddress")
+	expect(allowAddr.Port, "opened", "remotePort")
+	expect("127.0.0.1", "opened", "localAddress")
+	expect(true, "opened", "readableOnSocket")
+	expect(true, "opened", "writableOnSocket")
+	for _, shape := range []string{"direct", "explainer"} {
+		expect(8<<20, shape, "bulk", "bytes")
+		expect(-1, shape, "bulk", "mismatch")
+		expect(1000, shape, "small", "count")
+		expect(0, shape, "small", "bad")
+		expect(true, shape, "closed")
+		t.Logf("%s shape: bulk echo %.1f MB/s, small round trip %.0f µs", shape,
+			get(shape, "bulk", "mbps"), get(shape, "small", "usPerRoundTrip"))
+	}
+	expect(3, "direct", "halfClose", "tail")
+	expect(true, "explainer", "hasStreams")
+	expect("NotAllowedError", "denied", "name")
+	expect(true, "denied", "isDOMException")
+
+	if n := denyStats.Accepted.Load(); n != 0 {
+		t.Errorf("the denied destination saw %d connections, want 0", n)
+	}
+	if n := allowStats.Accepted.Load(); n != 2 {
+		t.Errorf("the allowed destination saw %d connections, want 2", n)
+	}
+	if !app.Alive() {
+		t.Errorf("the app exited")
+	}
+}

@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// strictCSP is the policy test pages are served with: the bridge must work on pages that allow
+// nothing but themselves.
+const strictCSP = "default-src 'self'"
+
+// Timeouts are generous because a cold WebKit start on a loaded 2-core machine can take many seconds;
+// they bound a failure, they never pace a test.
+const (
+	pageTimeout   = 90 * time.Second
+	dialogTimeout = 60 * time.Second
+	resultTimeout = 180 * time.Second
+)
+
+var (
+	rePageLoaded  = regexp.MustCompile(`msg="page loaded" uri="?https://localhost`)
+	reDialogArmed = regexp.MustCompile(`msg="dialog armed" id=(\d+)`)
+)
+
+// testdataFiles reads a page from testdata/<dir> into the map StartSite serves.
+func testdataFiles(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	root := filepath.Join("testdata", dir)
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(root, e.Name()))
+		if err != nil {
+			t.Fatalf("e2e: %v", err)
+		}
+		files["/"+e.Name()] = string(b)
+	}
+	return files
+}
+
+// openPinnedSite pins the site's certificate with `socketeer trust add`, as a user pins an
+// intranet device's, then opens path (with its query) in the real app on a display of its own and
+// waits until the page has loaded.
+func openPinnedSite(t *testing.T, site *SiteServer, path string) (*Display, *App) {
+	t.Helper()
+	dirs := NewAppDirs(t)
+	out, errOut, code := RunCLI(t, dirs, "trust", "add", site.URL+"/", site.Fingerprint)
+	if code != 0 || !strings.Contains(out, "trusted") {
+		t.Fatalf("trust add: code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	d := StartXvfb(t)
+	app := StartApp(t, d, dirs, "open", site.URL+path)
+	app.WaitLog(t, rePageLoaded, pageTimeout)
+	return d, app
+}
+
+// answerConsent waits for the next consent dialog after mark to become answerable, then answers it
+// with a real key press: Alt+A presses Allow, Escape denies.
+func answerConsent(t *testing.T, d *Display, app *App, mark int, allow bool) int {
+	t.Helper()
+	app.WaitLogAfter(t, mark, reDialogArmed, dialogTimeout)
+	next := app.Mark()
+	win := d.WaitWindow(t, "^Socketeer: connection request$", dialogTimeout)
+	if allow {
+		d.Key(t, win, "alt+a")
+	} else {
+		d.Key(t, win, "Escape")
+	}
+	app.WaitLogAfter(t, next, regexp.MustCompile(`msg="dialog answered" id=\d+ allow=`+map[bool]string{true: "true", false: "false"}[allow]), dialogTimeout)
+	return app.Mark()
+}
