@@ -99,6 +99,7 @@ func runSite(p *Profile, target siteURL) error {
 	defer srv.Close()
 	s.scripts = bindings.ScriptsFor(p.Origin, srv)
 	s.bridgeHost = srv.Host()
+	bridgeAddr := srv.Addr()
 	s.bridgePEM = srv.CertPEM()
 
 	assets, err := fs.Sub(blankFiles, "blank")
@@ -119,7 +120,7 @@ func runSite(p *Profile, target siteURL) error {
 					wailsruntime.Quit(ctx)
 					return
 				}
-				alog.Info("site window ready", "origin", s.origin, "bridge", s.bridgeHost)
+				alog.Info("site window ready", "origin", s.origin, "bridge", bridgeAddr)
 			})
 		},
 	})

@@ -96,6 +96,9 @@ func (s *Server) URL() string {
 	return fmt.Sprintf("wss://%s/bridge?t=%s", s.addr, s.token)
 }
 
+// Addr is the bridge's loopback address and port.
+func (s *Server) Addr() string { return s.addr.String() }
+
 // Host is the host the certificate must be trusted for in the web view.
 func (s *Server) Host() string { return s.addr.Addr().String() }
 
