@@ -1,0 +1,225 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/adrg/xdg"
+
+	"socketeer/bindings"
+	"socketeer/policy"
+)
+
+func TestParseSiteURL(t *testing.T) {
+	good := []struct{ in, url, origin, host string }{
+		{"https://Example.COM", "https://example.com/", "https://example.com", "example.com"},
+		{"https://example.com:443/app?x=1", "https://example.com/app?x=1", "https://example.com", "example.com"},
+		{" https://localhost:8443/ ", "https://localhost:8443/", "https://localhost:8443", "localhost"},
+		{"https://[::1]:9000/", "https://[::1]:9000/", "https://[::1]:9000", "::1"},
+		{"https://bücher.example/", "https://xn--bcher-kva.example/", "https://xn--bcher-kva.example", "xn--bcher-kva.example"},
+	}
+	for _, c := range good {
+		got, err := parseSiteURL(c.in)
+		if err != nil {
+			t.Errorf("parseSiteURL(%q): %v", c.in, err)
+			continue
+		}
+		if got.URL != c.url || got.Origin != c.origin || got.Host != c.host {
+			t.Errorf("parseSiteURL(%q) = %+v", c.in, got)
+		}
+	}
+	bad := map[string]string{
+		"plain http (MITM)":       "http://example.com/",
+		"no scheme":               "example.com",
+		"other scheme":            "ftp://example.com/",
+		"credentials":             "https://user:pw@example.com/",
+		"bad host":                "https://exa mple.com/",
+		"port out of range":       "https://example.com:70000/",
+		"empty":                   "",
+		"javascript":              "javascript:alert(1)",
+		"file":                    "file:///etc/passwd",
+		"data":                    "data:text/html,hi",
+		"bidi in host (spoofing)": "https://exa\u202emple.com/",
+	}
+	for name, in := range bad {
+		if _, err := parseSiteURL(in); err == nil {
+			t.Errorf("%s: parseSiteURL(%q) accepted", name, in)
+		}
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	const origin = "https://app.example:8443"
+	cases := map[string]bool{
+		"https://app.example:8443/x":     true,
+		"https://APP.example:8443/":      true,
+		"https://app.example/":           false, // another port
+		"http://app.example:8443/":       false, // plain http
+		"https://app.example.evil:8443/": false,
+		"https://u@app.example:8443/":    false,
+		"wails://wails/":                 false,
+		"about:blank":                    false,
+		"https://app.example:8443@evil/": false,
+		"data:text/html,<p>app.example":  false,
+	}
+	for uri, want := range cases {
+		if got := sameOrigin(uri, origin); got != want {
+			t.Errorf("sameOrigin(%q) = %v, want %v", uri, got, want)
+		}
+	}
+}
+
+func TestProfileIDsAreDistinct(t *testing.T) {
+	origins := []string{"https://a.example", "https://a.example:8443", "https://a-example", "https://[::1]:8443", "https://[::1]:8", "https://xn--bcher-kva.example"}
+	seen := map[string]string{}
+	for _, o := range origins {
+		id := profileID(o)
+		if prev, dup := seen[id]; dup {
+			t.Errorf("%s and %s share the profile id %s", prev, o, id)
+		}
+		if strings.ContainsAny(id, "/\\:[]") || id == "" || id[0] == '.' {
+			t.Errorf("profile id %q is not a safe folder name", id)
+		}
+		seen[id] = o
+	}
+}
+
+func TestFingerprints(t *testing.T) {
+	const hex = "93f4ff98f5e8c0c709af2543c7e10b6f7d31c54e28f737db9c3bf79ef02f91cd"
+	for _, in := range []string{hex, strings.ToUpper(hex), displayFingerprint(hex), " " + displayFingerprint(hex) + " "} {
+		got, err := normalizeFingerprint(in)
+		if err != nil || got != hex {
+			t.Errorf("normalizeFingerprint(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "abcd", hex + "00", strings.Replace(hex, "9", "g", 1)} {
+		if _, err := normalizeFingerprint(in); err == nil {
+			t.Errorf("normalizeFingerprint(%q) accepted", in)
+		}
+	}
+}
+
+func TestCleanTextRemovesSpoofingCharacters(t *testing.T) {
+	in := "evil\u202egnp.exe\u200b\x07\nname"
+	got := cleanText(in, 253)
+	if got != "evilgnp.exename" {
+		t.Errorf("cleanText = %q", got)
+	}
+	long := strings.Repeat("a", 300)
+	if got := cleanText(long, 253); len([]rune(got)) != 254 || !strings.HasSuffix(got, "…") {
+		t.Errorf("cleanText did not cap: %d runes", len([]rune(got)))
+	}
+}
+
+func TestWindowTitleAlwaysNamesTheSite(t *testing.T) {
+	origin := "https://app.example:8443"
+	for _, title := range []string{"", "Socketeer: connection request", "Bank \u202e", strings.Repeat("x", 500)} {
+		got := windowTitle(title, origin)
+		if !strings.HasSuffix(got, "app.example:8443") && !strings.HasPrefix(got, "app.example:8443 — ") {
+			t.Errorf("windowTitle(%q) = %q does not name the site", title, got)
+		}
+		if got == "Socketeer: connection request" {
+			t.Errorf("a page could give its window the consent dialog's title")
+		}
+	}
+}
+
+func TestConsentSpec(t *testing.T) {
+	spec := consentSpec(bindings.Prompt{
+		Origin: "https://app.example", Protocol: policy.TCP, Mode: policy.Connect,
+		Host: "printer.local", Port: 9100, Addresses: []netip.Addr{netip.MustParseAddr("192.168.1.20")}, LocalNetwork: true,
+	})
+	text := spec.Heading + spec.Note
+	for _, r := range spec.Rows {
+		text += " " + r[0] + " " + r[1]
+	}
+	for _, want := range []string{"app.example", "printer.local:9100", "TCP, unencrypted", "192.168.1.20 (your local network)", "local network"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("consent dialog does not say %q: %s", want, text)
+		}
+	}
+	if spec.ArmDelay < armDelay || spec.DenyLabel != "_Deny" {
+		t.Errorf("consent dialog is not guarded: %+v", spec)
+	}
+}
+
+// useTempXDG points the XDG folders at a temporary directory for one test.
+func useTempXDG(t *testing.T) {
+	dir := t.TempDir()
+	for _, v := range []string{"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"} {
+		t.Setenv(v, dir+"/"+strings.ToLower(v))
+	}
+	xdg.Reload()
+	t.Cleanup(xdg.Reload)
+}
+
+func TestTrustCommands(t *testing.T) {
+	useTempXDG(t)
+	const fp = "93f4ff98f5e8c0c709af2543c7e10b6f7d31c54e28f737db9c3bf79ef02f91cd"
+	run := func(args ...string) (string, int) {
+		var out, errOut bytes.Buffer
+		code := Main(args, &out, &errOut)
+		return out.String() + errOut.String(), code
+	}
+	if out, code := run("trust", "add", "https://dev.example:8443/", fp); code != 0 || !strings.Contains(out, "trusted") {
+		t.Fatalf("trust add: %d %s", code, out)
+	}
+	if out, code := run("trust", "add", "https://dev.example:8443/", fp, "--host", "other.example"); code != 0 {
+		t.Fatalf("trust add --host: %d %s", code, out)
+	}
+	out, code := run("trust", "list")
+	if code != 0 || !strings.Contains(out, "https://dev.example:8443\tdev.example\t"+fp) || !strings.Contains(out, "other.example") {
+		t.Fatalf("trust list: %d %s", code, out)
+	}
+	p, err := LoadProfile("https://dev.example:8443")
+	if err != nil || !p.HasPin("dev.example", fp) || p.HasPin("dev.example", strings.Repeat("0", 64)) {
+		t.Fatalf("profile pins: %v %+v", err, p)
+	}
+	if out, code := run("trust", "remove", "https://dev.example:8443/", fp); code != 0 {
+		t.Fatalf("trust remove: %d %s", code, out)
+	}
+	if out, code := run("trust", "remove", "https://dev.example:8443/", fp); code == 0 {
+		t.Fatalf("removing a missing pin succeeded: %s", out)
+	}
+	if out, code := run("trust", "add", "http://dev.example/", fp); code != 2 || !strings.Contains(out, "https://") {
+		t.Fatalf("trust add for http: %d %s", code, out)
+	}
+	if _, err := os.Stat(p.ConfigDir()); err != nil {
+		t.Fatalf("profile folder: %v", err)
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	useTempXDG(t)
+	// No test sends DNS queries off the machine: every name is unknown here.
+	saved := lookupHost
+	lookupHost = func(context.Context, string) ([]string, error) { return nil, errors.New("no such host") }
+	t.Cleanup(func() { lookupHost = saved })
+	cases := map[string][]string{
+		"unknown command":   {"frobnicate"},
+		"open without url":  {"open"},
+		"open http":         {"open", "http://example.com/"},
+		"open malformed":    {"open", "https://exa mple.com/"},
+		"open unknown host": {"open", "https://no-such-host.invalid/"},
+	}
+	for name, args := range cases {
+		var out, errOut bytes.Buffer
+		code := Main(args, &out, &errOut)
+		if code == 0 || !strings.HasPrefix(errOut.String(), "socketeer: ") {
+			t.Errorf("%s: code %d, stderr %q", name, code, errOut.String())
+		}
+	}
+	var out bytes.Buffer
+	if Main([]string{"--help"}, &out, &out) != 0 || !strings.Contains(out.String(), "socketeer open") {
+		t.Errorf("--help: %s", out.String())
+	}
+	out.Reset()
+	if Main([]string{"version"}, &out, &out) != 0 || !strings.HasPrefix(out.String(), "socketeer ") {
+		t.Errorf("version: %s", out.String())
+	}
+}
