@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/adrg/xdg"
 
@@ -221,5 +222,13 @@ func TestCommandLineErrors(t *testing.T) {
 	out.Reset()
 	if Main([]string{"version"}, &out, &out) != 0 || !strings.HasPrefix(out.String(), "socketeer ") {
 		t.Errorf("version: %s", out.String())
+	}
+}
+
+func TestArmDelayCanOnlyGrow(t *testing.T) {
+	for env, want := range map[string]time.Duration{"": minArmDelay, "0": minArmDelay, "-5": minArmDelay, "100": minArmDelay, "x": minArmDelay, "5000": 5 * time.Second} {
+		if got := dialogArmDelay(env); got != want {
+			t.Errorf("dialogArmDelay(%q) = %v, want %v", env, got, want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -83,6 +84,8 @@ func runDemo() error {
 		}),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert.TLS}},
 		ReadHeaderTimeout: 10 * time.Second,
+		// The first load fails its handshake on purpose (that is when the pin is applied).
+		ErrorLog: slog.NewLogLogger(alog.Handler(), slog.LevelDebug),
 	}
 	go srv.ServeTLS(siteLn, "", "")
 	defer srv.Close()

@@ -3,6 +3,7 @@ package app
 import (
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +14,19 @@ import (
 
 // armDelay keeps the risky button of a guarded dialog insensitive after it appears (threat: a page
 // that times a click or key press so that it lands on the dialog the moment it opens).
-const armDelay = 500 * time.Millisecond
+var armDelay = dialogArmDelay(os.Getenv("SOCKETEER_DIALOG_ARM_MS"))
+
+// minArmDelay is the shortest arming delay; the environment can only make it longer (tests use a
+// long one to press keys provably before the dialog arms).
+const minArmDelay = 500 * time.Millisecond
+
+func dialogArmDelay(env string) time.Duration {
+	ms, err := strconv.Atoi(env)
+	if err != nil || time.Duration(ms)*time.Millisecond < minArmDelay {
+		return minArmDelay
+	}
+	return time.Duration(ms) * time.Millisecond
+}
 
 // consentTimeout denies a consent prompt nobody answers.
 const consentTimeout = 60 * time.Second

@@ -118,10 +118,12 @@ func (v *gtkView) loadURI(uri string) {
 	C.sk_load_uri(v.view, cs.make(uri))
 }
 
-func (v *gtkView) showHTML(html, contentURI string) {
+// showHTML shows one of Socketeer's own pages. It is loaded as about:blank, outside the site's
+// origin, so the site's scripts and the socket API never run in it.
+func (v *gtkView) showHTML(html string) {
 	var cs cstrings
 	defer cs.free()
-	C.sk_show_html(v.view, cs.make(html), cs.make(contentURI))
+	C.sk_show_html(v.view, cs.make(html), cs.make("about:blank"))
 }
 
 // showDialog shows a guarded dialog for spec; the answer arrives through skDialogAnswer.

@@ -210,7 +210,7 @@ func (s *site) tlsError(uri, host string, der []byte) bool {
 	if s.profile.HasPin(host, sha) {
 		if s.allowedHosts[host+" "+sha] {
 			// Allowed once already and still failing: the pin cannot help; show the error.
-			s.view.showHTML(tlsErrorPage(host, s.origin, sha), uri)
+			s.view.showHTML(tlsErrorPage(host, s.origin, sha))
 			return true
 		}
 		s.allowedHosts[host+" "+sha] = true
@@ -220,7 +220,7 @@ func (s *site) tlsError(uri, host string, der []byte) bool {
 			return true
 		}
 	}
-	s.view.showHTML(tlsErrorPage(host, s.origin, sha), uri)
+	s.view.showHTML(tlsErrorPage(host, s.origin, sha))
 	// Only the site's own host can be pinned from here; the window never loads any other host.
 	if host != s.host || s.trustPrompted[sha] {
 		return true
@@ -268,7 +268,7 @@ func (s *site) webProcessTerminated(reason int) {
 	alog.Warn("web process terminated", "reason", reason)
 	s.mgr.CloseSessions(math.MaxUint64, "web process terminated")
 	s.view.showHTML(errorPage("This page stopped unexpectedly",
-		"Its connections were closed. <a href=\""+html.EscapeString(s.startURL)+"\">Load it again</a>."), s.startURL)
+		"Its connections were closed. <a href=\""+html.EscapeString(s.startURL)+"\">Load it again</a>."))
 }
 
 var errNoDisplay = errors.New("no graphical display: Socketeer needs a desktop session (DISPLAY or WAYLAND_DISPLAY); on a server, run it under Xvfb, for example with `make run`")
