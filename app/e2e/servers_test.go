@@ -1,21 +1,15 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"mime"
 	"net"
 	"net/http"
@@ -26,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"socketeer/bindings/selfsigned"
 )
 
 // NewTLSCert creates a fresh self-signed ECDSA P-256 server certificate for
@@ -40,48 +36,12 @@ func NewTLSCert(t testing.TB, hosts ...string) (certPEM, keyPEM []byte, tlsCert 
 	if len(hosts) == 0 {
 		hosts = []string{"localhost", "127.0.0.1"}
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("e2e: key: %v", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		t.Fatalf("e2e: serial: %v", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: hosts[0], Organization: []string{"socketeer e2e"}},
-		// Backdated so that a clock a little behind still accepts it.
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	c, err := selfsigned.New(hosts[0], hosts, 24*time.Hour)
 	if err != nil {
 		t.Fatalf("e2e: certificate: %v", err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatalf("e2e: key: %v", err)
-	}
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	tlsCert, err = tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatalf("e2e: key pair: %v", err)
-	}
-	sum := sha256.Sum256(der)
-	return certPEM, keyPEM, tlsCert, hex.EncodeToString(sum[:])
+	sum := sha256.Sum256(c.DER)
+	return c.CertPEM, c.KeyPEM, c.TLS, hex.EncodeToString(sum[:])
 }
 
 // maxResultBytes bounds a POST /result body; 64 MiB leaves room for tests
