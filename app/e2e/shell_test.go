@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -136,5 +138,37 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() boo
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestProfileStoragePersists checks that a profile keeps its site's cookies across runs, and that
+// WebKit keeps the profile's data in the profile's own folders rather than in a place shared by all
+// profiles.
+func TestProfileStoragePersists(t *testing.T) {
+	site := StartSite(t, testdataFiles(t, "storage"), strictCSP)
+	d, app := openPinnedSite(t, site, "/index.html")
+	if res := site.WaitResult(t, resultTimeout); res["local"] != nil || res["cookie"] != "" {
+		t.Fatalf("a new profile already had data: %v", res)
+	}
+	env := app.Env
+	app.Stop(t)
+	again := StartApp(t, d, env, "open", site.URL+"/index.html")
+	again.WaitLog(t, rePageLoaded, pageTimeout)
+	res := site.WaitResult(t, resultTimeout)
+	if res["cookie"] != "c=remembered" {
+		t.Errorf("after a restart the profile remembered %v", res)
+	}
+	root := filepath.Join(env["XDG_DATA_HOME"], "socketeer")
+	if matches, _ := filepath.Glob(filepath.Join(root, "profiles", "localhost_*", "cookies.sqlite")); len(matches) != 1 {
+		t.Errorf("cookies are not in the profile's folder: %v", matches)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(root, "profiles", "localhost_*", "webkit")); len(matches) != 1 {
+		t.Errorf("WebKit data is not in the profile's folder: %v", matches)
+	}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if e.Name() != "profiles" {
+			t.Errorf("%s holds %s outside any profile", root, e.Name())
+		}
 	}
 }
