@@ -72,6 +72,19 @@ static gboolean on_decide_policy(WebKitWebView *view, WebKitPolicyDecision *deci
                          webkit_navigation_action_is_user_gesture(action) ? 1 : 0);
         return FALSE;
     }
+    if (type == WEBKIT_POLICY_DECISION_TYPE_RESPONSE) {
+        // The one place WebKitGTK says for sure that the main frame is about to show a document:
+        // navigations a page starts itself (links, forms, location) do not update the view's URI
+        // before they commit, so this is where the origin lock holds for them, redirects included.
+        WebKitResponsePolicyDecision *rd = WEBKIT_RESPONSE_POLICY_DECISION(decision);
+        if (!webkit_response_policy_decision_is_main_frame_main_resource(rd)) return FALSE;
+        const char *uri = webkit_uri_request_get_uri(webkit_response_policy_decision_get_request(rd));
+        if (uri != NULL && !skDecideNavigation((uintptr_t)data, (char *)uri, 0, 0)) {
+            webkit_policy_decision_ignore(decision);
+            return TRUE;
+        }
+        return FALSE;
+    }
     if (type != WEBKIT_POLICY_DECISION_TYPE_NEW_WINDOW_ACTION) {
         return FALSE;
     }
@@ -95,6 +108,13 @@ static void on_load_changed(WebKitWebView *view, WebKitLoadEvent event, gpointer
             webkit_web_view_stop_loading(view);
             return;
         }
+    }
+    if (event == WEBKIT_LOAD_COMMITTED && uri != NULL && uri[0] != '\0' &&
+        !skDecideNavigation((uintptr_t)data, (char *)uri, 0, 0)) {
+        // A backstop: should a foreign document ever commit, it is replaced at once.
+        webkit_web_view_stop_loading(view);
+        skLoadEvent((uintptr_t)data, -1, (char *)uri);
+        return;
     }
     skLoadEvent((uintptr_t)data, (int)event, (char *)(uri ? uri : ""));
 }

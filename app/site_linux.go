@@ -33,6 +33,9 @@ var blankFiles embed.FS
 // loadEvent mirrors WebKitLoadEvent.
 type loadEvent int
 
+// loadForeign is ours: a foreign document committed in spite of the navigation checks.
+const loadForeign loadEvent = -1
+
 const (
 	loadStarted loadEvent = iota
 	loadRedirected
@@ -195,6 +198,11 @@ func (s *site) loadEvent(ev loadEvent, uri string) {
 	case loadCommitted:
 		// Threat: sockets outliving their page. Whatever the old document opened ends here.
 		s.mgr.CloseSessions(s.pendingGen, "navigation")
+	case loadForeign:
+		alog.Warn("foreign document replaced", "uri", uri)
+		s.mgr.CloseSessions(math.MaxUint64, "foreign document")
+		s.view.showHTML(errorPage("This address is not part of the site",
+			"The page tried to show another site in this window. <a href=\""+html.EscapeString(s.startURL)+"\">Go back to the site</a>."))
 	case loadFinished:
 		if uri != "" {
 			alog.Info("page loaded", "uri", uri)

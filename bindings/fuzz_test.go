@@ -78,6 +78,7 @@ func FuzzDecodeOpen(f *testing.F) {
 		`{"kind":"tcp","remoteAddress":"h","remotePort":7,"sendBufferSize":0}`,
 		`{"kind":"tcp","remoteAddress":"h","remotePort":7,"dnsQueryType":"any"}`,
 		`{"kind":"tcp","remoteAddress":"h","remotePort":7} {}`,
+		"{\"kind\":\"tcp\",\"remoteAddress\":\"h\",\"remotePort\":7}\n",
 		`{"kind":"udp","remoteAddress":"h","remotePort":7}`,
 		`{"kind":"tcp","remotePort":7}`,
 		`null`,

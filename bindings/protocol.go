@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 )
 
@@ -129,6 +130,9 @@ type OpenRequest struct {
 	DNSQueryType      string  `json:"dnsQueryType"`
 }
 
+// maxKeepAliveDelay is the longest keep-alive idle time the kernel accepts, in milliseconds.
+const maxKeepAliveDelay = 32767 * 1000
+
 // maxBufferSize caps the socket buffer sizes a page may ask for (Chrome clamped to the same value).
 const maxBufferSize = 32 << 20
 
@@ -151,7 +155,8 @@ func DecodeOpen(payload []byte) (OpenRequest, error) {
 	if err := dec.Decode(&r); err != nil {
 		return OpenRequest{}, inputErrorf("malformed open request")
 	}
-	if dec.More() {
+	// Exactly one JSON value: More() would miss a stray '}' or ']' after it.
+	if _, err := dec.Token(); err != io.EOF {
 		return OpenRequest{}, inputErrorf("malformed open request")
 	}
 	if r.Kind != "tcp" {
@@ -163,8 +168,13 @@ func DecodeOpen(payload []byte) (OpenRequest, error) {
 	if r.RemotePort != math.Trunc(r.RemotePort) || r.RemotePort < 1 || r.RemotePort > 65535 {
 		return OpenRequest{}, inputErrorf("remotePort must be an integer from 1 to 65535")
 	}
-	if r.KeepAliveDelay != nil && *r.KeepAliveDelay < 1000 {
-		return OpenRequest{}, inputErrorf("keepAliveDelay must be at least 1000 ms")
+	if r.KeepAliveDelay != nil {
+		if *r.KeepAliveDelay < 1000 {
+			return OpenRequest{}, inputErrorf("keepAliveDelay must be at least 1000 ms")
+		}
+		// Linux takes at most 32767 s of keep-alive idle time; a larger value would also
+		// overflow a time.Duration.
+		*r.KeepAliveDelay = min(*r.KeepAliveDelay, maxKeepAliveDelay)
 	}
 	for _, size := range []*uint64{r.SendBufferSize, r.ReceiveBufferSize} {
 		if size == nil {

@@ -69,8 +69,8 @@ func TestParseFrame(t *testing.T) {
 	}
 	// Unknown ops, including every Go-to-page op: a page must never be able to speak Go's half.
 	for _, op := range []byte{0x00, 0x07, 0x08, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0xff} {
-		cases = append(cases, tc{"unknown op " + Op(op).hex(), frameBytes(op, 1, nil), false, Frame{}})
-		cases = append(cases, tc{"unknown op with payload " + Op(op).hex(), frameBytes(op, 1, []byte{1, 2, 3, 4}), false, Frame{}})
+		cases = append(cases, tc{"unknown op " + opHex(op), frameBytes(op, 1, nil), false, Frame{}})
+		cases = append(cases, tc{"unknown op with payload " + opHex(op), frameBytes(op, 1, []byte{1, 2, 3, 4}), false, Frame{}})
 	}
 
 	for _, c := range cases {
@@ -102,8 +102,8 @@ func TestParseFrame(t *testing.T) {
 	}
 }
 
-// hex names an op in subtest names.
-func (o Op) hex() string {
+// opHex names an op in subtest names.
+func opHex(o byte) string {
 	const digits = "0123456789abcdef"
 	return "0x" + string([]byte{digits[o>>4], digits[o&0xf]})
 }

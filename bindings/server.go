@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -90,8 +91,13 @@ func (s *Server) Serve() error {
 	return err
 }
 
-// Close stops the server; open sessions end with their connections.
-func (s *Server) Close() error { return s.srv.Close() }
+// Close stops the server and ends every session with its sockets (http.Server.Close leaves hijacked
+// WebSocket connections alone).
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	s.m.CloseSessions(math.MaxUint64, "bridge closed")
+	return err
+}
 
 // URL is the address the relay script connects to, token included.
 func (s *Server) URL() string {
@@ -117,6 +123,7 @@ var upgrader = websocket.Upgrader{
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	// Threat: DNS rebinding against the bridge. Only the literal loopback address is accepted.
 	if r.Host != s.addr.String() || r.URL.Path != "/bridge" {
+		s.m.log.Warn("bridge connection refused", "reason", "bad host or path", "host", r.Host, "remote", r.RemoteAddr)
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}

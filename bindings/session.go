@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -125,24 +126,7 @@ func (m *Manager) serve(ws *websocket.Conn) {
 // the page may legitimately race a close against data already in flight.
 func (s *session) handle(f Frame) error {
 	if f.Op == OpOpen {
-		s.mu.Lock()
-		if _, dup := s.sockets[f.ID]; dup {
-			s.mu.Unlock()
-			return fmt.Errorf("%w: socket id %d reused while open", ErrProtocol, f.ID)
-		}
-		sk := newSocket(s, f.ID)
-		s.sockets[f.ID] = sk
-		s.mu.Unlock()
-		// Threat: resource exhaustion. The slot is taken before anything else happens, so 2000
-		// concurrent opens cannot get past the limit while they wait for DNS or the user.
-		if !s.m.reserveSlot() {
-			sk.finish(&PageError{Name: QuotaExceededError,
-				Message: fmt.Sprintf("this site already has %d sockets open, the most Socketeer allows", s.m.cfg.MaxSockets)})
-			return nil
-		}
-		sk.hasSlot = true
-		go sk.start(f.Payload)
-		return nil
+		return s.open(f)
 	}
 	sk := s.get(f.ID)
 	if sk == nil {
@@ -160,6 +144,37 @@ func (s *session) handle(f Frame) error {
 	case OpReadCredit:
 		sk.addReadCredit(f.Payload)
 	}
+	return nil
+}
+
+// open registers a new socket and starts opening it.
+func (s *session) open(f Frame) error {
+	s.mu.Lock()
+	_, dup := s.sockets[f.ID]
+	s.mu.Unlock()
+	if dup {
+		return fmt.Errorf("%w: socket id %d reused while open", ErrProtocol, f.ID)
+	}
+	// Threat: resource exhaustion. The slot is taken before anything else happens, so 2000
+	// concurrent opens cannot get past the limit while they wait for DNS or the user.
+	if !s.m.reserveSlot() {
+		b, _ := json.Marshal(&PageError{Name: QuotaExceededError,
+			Message: fmt.Sprintf("this site already has %d sockets open, the most Socketeer allows", s.m.cfg.MaxSockets)})
+		s.send(OpError, f.ID, b)
+		return nil
+	}
+	sk := newSocket(s, f.ID)
+	sk.hasSlot = true
+	s.mu.Lock()
+	if s.ctx.Err() != nil {
+		// The session is shutting down and has already taken its list of sockets.
+		s.mu.Unlock()
+		s.m.releaseSlot()
+		return nil
+	}
+	s.sockets[f.ID] = sk
+	s.mu.Unlock()
+	go sk.start(f.Payload)
 	return nil
 }
 

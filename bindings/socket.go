@@ -152,7 +152,9 @@ func (sk *socket) start(payload []byte) {
 
 func (sk *socket) resolve(host policy.Host, queryType string) ([]netip.Addr, error) {
 	if host.IP.IsValid() {
-		return []netip.Addr{host.IP}, nil
+		// The dialer connects to ::ffff:a.b.c.d as a.b.c.d; deciding on the same form keeps the
+		// dial-time re-check exact.
+		return []netip.Addr{host.IP.Unmap()}, nil
 	}
 	network := "ip"
 	switch queryType {
@@ -333,6 +335,11 @@ func (sk *socket) writeLoop() {
 			return
 		}
 		sk.mu.Lock()
+		if sk.done {
+			// finish already returned these bytes to the pool with the rest of the socket's credit.
+			sk.mu.Unlock()
+			return
+		}
 		sk.queued -= n
 		sk.mu.Unlock()
 		m.returnCredit(sk, n, false)

@@ -9,6 +9,14 @@
   const ORIGIN = /*ORIGIN*/ null;
   // Threat: MITM injecting calls. The API exists only in secure contexts of the profile's origin.
   if (!ORIGIN || !self.isSecureContext || self.origin !== ORIGIN) return;
+  // Threat: third-party embedding. As in the relay, a frame inside a foreign frame gets no API, so
+  // feature detection tells the truth there.
+  const ancestors = location.ancestorOrigins;
+  if (ancestors) {
+    for (let i = 0; i < ancestors.length; i++) {
+      if (ancestors[i] !== ORIGIN) return;
+    }
+  }
 
   // Keep our own references, so a page that later replaces globals does not change how we behave.
   const doc = document;

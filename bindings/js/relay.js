@@ -19,7 +19,8 @@
   const OUT = 'socketeer:out';
   const IN = 'socketeer:in';
   const MAX_CHUNK = 65536;
-  const OPS = { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6 };
+  // No prototype: a page must not reach Go with an op name like 'toString'.
+  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6 });
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
@@ -120,8 +121,11 @@
         send(frame(op, id, p));
         break;
       }
-      default:
+      case 'shutdown':
+      case 'close':
+      case 'shutdownRead':
         if (ws) send(frame(op, id, null));
+        break;
     }
   });
 
