@@ -39,7 +39,15 @@ type dialogSpec struct {
 	Note       string
 	DenyLabel  string
 	AllowLabel string
-	ArmDelay   time.Duration
+	// RememberLabel, when set, adds an unchecked checkbox whose state comes back with an Allow.
+	RememberLabel string
+	ArmDelay      time.Duration
+}
+
+// dialogAnswer is what the user chose in a guarded dialog.
+type dialogAnswer struct {
+	Allow    bool
+	Remember bool
 }
 
 // consentSpec words the consent prompt. Every value comes from Go's view of the request (the
@@ -71,7 +79,9 @@ func consentSpec(p bindings.Prompt) dialogSpec {
 		Note:       note,
 		DenyLabel:  "_Deny",
 		AllowLabel: "_Allow",
-		ArmDelay:   armDelay,
+		// The proposal's wording: the grant is for this address, from this site.
+		RememberLabel: "_Remember: allow future connections to " + dest + " from " + site,
+		ArmDelay:      armDelay,
 	}
 }
 

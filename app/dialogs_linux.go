@@ -11,21 +11,21 @@ import (
 
 // dialogs routes the answers of guarded dialogs, which arrive on the GTK thread, to the goroutines
 // waiting for them.
-var dialogs = &dialogBroker{waiting: map[uint64]chan bool{}}
+var dialogs = &dialogBroker{waiting: map[uint64]chan dialogAnswer{}}
 
 type dialogBroker struct {
 	mu      sync.Mutex
 	next    uint64
-	waiting map[uint64]chan bool
+	waiting map[uint64]chan dialogAnswer
 }
 
 // ask shows a guarded dialog over the site window and waits for the user, or for ctx to end, which
 // closes the dialog and counts as a denial.
-func (b *dialogBroker) ask(ctx context.Context, s *site, kind string, spec dialogSpec) bool {
+func (b *dialogBroker) ask(ctx context.Context, s *site, kind string, spec dialogSpec) dialogAnswer {
 	b.mu.Lock()
 	b.next++
 	id := b.next
-	ch := make(chan bool, 1)
+	ch := make(chan dialogAnswer, 1)
 	b.waiting[id] = ch
 	b.mu.Unlock()
 	onGTK(func() {
@@ -33,19 +33,19 @@ func (b *dialogBroker) ask(ctx context.Context, s *site, kind string, spec dialo
 		alog.Info("dialog shown", "kind", kind, "id", id)
 	})
 	select {
-	case allow := <-ch:
-		return allow
+	case a := <-ch:
+		return a
 	case <-ctx.Done():
 		b.mu.Lock()
 		delete(b.waiting, id)
 		b.mu.Unlock()
 		onGTK(func() { cancelDialog(id) })
 		alog.Info("dialog answered", "id", id, "allow", false, "why", "timed out or withdrawn")
-		return false
+		return dialogAnswer{}
 	}
 }
 
-func (b *dialogBroker) answer(id uint64, allow bool) {
+func (b *dialogBroker) answer(id uint64, a dialogAnswer) {
 	b.mu.Lock()
 	ch := b.waiting[id]
 	delete(b.waiting, id)
@@ -53,8 +53,8 @@ func (b *dialogBroker) answer(id uint64, allow bool) {
 	if ch == nil {
 		return
 	}
-	alog.Info("dialog answered", "id", id, "allow", allow)
-	ch <- allow
+	alog.Info("dialog answered", "id", id, "allow", a.Allow, "remember", a.Remember)
+	ch <- a
 }
 
 func (b *dialogBroker) armed(id uint64) {
@@ -76,20 +76,21 @@ func newConsentPrompter(s *site) *consentPrompter {
 var errPromptBusy = &bindings.PageError{Name: bindings.NotAllowedError,
 	Message: "another connection request is already waiting for the user"}
 
-func (c *consentPrompter) Ask(ctx context.Context, p bindings.Prompt) (bool, error) {
+func (c *consentPrompter) Ask(ctx context.Context, p bindings.Prompt) (bindings.Answer, error) {
 	select {
 	case c.queue <- struct{}{}:
 	default:
-		return false, errPromptBusy
+		return bindings.Answer{}, errPromptBusy
 	}
 	defer func() { <-c.queue }()
 	select {
 	case c.showing <- struct{}{}:
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return bindings.Answer{}, ctx.Err()
 	}
 	defer func() { <-c.showing }()
 	ctx, cancel := context.WithTimeout(ctx, consentTimeout)
 	defer cancel()
-	return dialogs.ask(ctx, c.s, "consent", consentSpec(p)), nil
+	a := dialogs.ask(ctx, c.s, "consent", consentSpec(p))
+	return bindings.Answer{Allow: a.Allow, Remember: a.Remember}, nil
 }

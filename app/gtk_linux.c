@@ -16,7 +16,7 @@ extern void skLoadEvent(uintptr_t h, int event, char *uri);
 extern int skTLSError(uintptr_t h, char *uri, char *host, void *der, int der_len);
 extern void skTitleChanged(uintptr_t h, char *title);
 extern void skWebProcessTerminated(uintptr_t h, int reason);
-extern void skDialogAnswer(uintptr_t id, int allow);
+extern void skDialogAnswer(uintptr_t id, int allow, int remember);
 extern void skDialogArmed(uintptr_t id);
 
 static gboolean run_invoked(gpointer data) {
@@ -268,8 +268,11 @@ static gboolean arm_dialog(gpointer p) {
 static void on_dialog_response(GtkDialog *d, gint response, gpointer data) {
     uintptr_t id = (uintptr_t)data;
     if (dialogs == NULL || !g_hash_table_remove(dialogs, (gpointer)id)) return;
+    GtkWidget *remember = g_object_get_data(G_OBJECT(d), "sk-remember");
+    int allow = response == GTK_RESPONSE_ACCEPT ? 1 : 0;
+    int keep = allow && remember != NULL && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(remember)) ? 1 : 0;
     gtk_widget_destroy(GTK_WIDGET(d));
-    skDialogAnswer(id, response == GTK_RESPONSE_ACCEPT ? 1 : 0);
+    skDialogAnswer(id, allow, keep);
 }
 
 void sk_dialog_show(WebKitWebView *view, uintptr_t id, const sk_dialog_spec *spec) {
@@ -323,6 +326,13 @@ void sk_dialog_show(WebKitWebView *view, uintptr_t id, const sk_dialog_spec *spe
         gtk_label_set_max_width_chars(GTK_LABEL(note), 60);
         gtk_label_set_xalign(GTK_LABEL(note), 0);
         gtk_box_pack_start(GTK_BOX(box), note, FALSE, FALSE, 0);
+    }
+
+    if (spec->remember_label != NULL && spec->remember_label[0] != '\0') {
+        // Unchecked by default: remembering is a choice the user makes, never the page.
+        GtkWidget *remember = gtk_check_button_new_with_mnemonic(spec->remember_label);
+        gtk_box_pack_start(GTK_BOX(box), remember, FALSE, FALSE, 0);
+        g_object_set_data(G_OBJECT(d), "sk-remember", remember);
     }
 
     GtkWidget *deny = gtk_dialog_add_button(GTK_DIALOG(d), spec->deny_label, GTK_RESPONSE_REJECT);

@@ -142,15 +142,16 @@ func (v *gtkView) showDialog(id uint64, spec dialogSpec) {
 		vs[i] = cs.make(r[1])
 	}
 	cspec := C.sk_dialog_spec{
-		title:       cs.make(spec.Title),
-		heading:     cs.make(spec.Heading),
-		keys:        (**C.char)(keys),
-		values:      (**C.char)(vals),
-		n_rows:      C.int(n),
-		note:        cs.make(spec.Note),
-		deny_label:  cs.make(spec.DenyLabel),
-		allow_label: cs.make(spec.AllowLabel),
-		arm_ms:      C.int(spec.ArmDelay.Milliseconds()),
+		title:          cs.make(spec.Title),
+		heading:        cs.make(spec.Heading),
+		keys:           (**C.char)(keys),
+		values:         (**C.char)(vals),
+		n_rows:         C.int(n),
+		note:           cs.make(spec.Note),
+		deny_label:     cs.make(spec.DenyLabel),
+		allow_label:    cs.make(spec.AllowLabel),
+		remember_label: cs.make(spec.RememberLabel),
+		arm_ms:         C.int(spec.ArmDelay.Milliseconds()),
 	}
 	var view *C.WebKitWebView
 	if v != nil {
@@ -204,8 +205,8 @@ func skWebProcessTerminated(h C.uintptr_t, reason C.int) {
 }
 
 //export skDialogAnswer
-func skDialogAnswer(id C.uintptr_t, allow C.int) {
-	dialogs.answer(uint64(id), allow == 1)
+func skDialogAnswer(id C.uintptr_t, allow, remember C.int) {
+	dialogs.answer(uint64(id), dialogAnswer{Allow: allow == 1, Remember: remember == 1})
 }
 
 //export skDialogArmed

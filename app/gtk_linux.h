@@ -25,6 +25,7 @@ typedef struct {
     const char *note;
     const char *deny_label;
     const char *allow_label;
+    const char *remember_label; /* NULL or "": no "remember" checkbox */
     int arm_ms;
 } sk_dialog_spec;
 

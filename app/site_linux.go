@@ -235,7 +235,7 @@ func (s *site) tlsError(uri, host string, der []byte) bool {
 	}
 	s.trustPrompted[sha] = true
 	go func() {
-		if !dialogs.ask(context.Background(), s, "certificate", trustSpec(s.origin, host, sha)) {
+		if !dialogs.ask(context.Background(), s, "certificate", trustSpec(s.origin, host, sha)).Allow {
 			return
 		}
 		if err := s.pin(host, sha); err != nil {

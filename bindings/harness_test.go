@@ -38,17 +38,18 @@ const (
 
 // fakePrompter answers every consent request the same way and records what it was shown.
 type fakePrompter struct {
-	allow bool
+	allow    bool
+	remember bool
 
 	mu      sync.Mutex
 	prompts []Prompt
 }
 
-func (p *fakePrompter) Ask(_ context.Context, pr Prompt) (bool, error) {
+func (p *fakePrompter) Ask(_ context.Context, pr Prompt) (Answer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.prompts = append(p.prompts, pr)
-	return p.allow, nil
+	return Answer{Allow: p.allow, Remember: p.remember}, nil
 }
 
 func (p *fakePrompter) calls() int {

@@ -32,10 +32,24 @@ type Prompt struct {
 	TLS          bool
 }
 
+// Answer is the user's reply to a prompt.
+type Answer struct {
+	Allow bool
+	// Remember asks for a lasting grant: "allow future connections to this address from <origin>".
+	Remember bool
+}
+
 // Prompter asks the user to allow a connection. It blocks until the user answers or ctx ends; an
 // error or a cancelled context counts as a denial.
 type Prompter interface {
-	Ask(ctx context.Context, p Prompt) (bool, error)
+	Ask(ctx context.Context, p Prompt) (Answer, error)
+}
+
+// GrantStore holds the profile's remembered grants. The app owns the file; the manager only asks
+// and, when the user chose to remember, records.
+type GrantStore interface {
+	Granted(origin string, protocol policy.Protocol, mode policy.Mode, host string, port int, tls bool) bool
+	Remember(origin string, protocol policy.Protocol, mode policy.Mode, host string, port int, tls bool) error
 }
 
 // Limits per origin, from the foundation issue.
@@ -55,8 +69,10 @@ type Config struct {
 	// Origin is the one origin whose pages this process serves, established by the shell.
 	Origin   string
 	Prompter Prompter
-	Policy   policy.Config
-	Log      *slog.Logger
+	// Grants may be nil: nothing is remembered beyond a page's life.
+	Grants GrantStore
+	Policy policy.Config
+	Log    *slog.Logger
 	// MaxSockets and MaxBuffered default to the per-origin limits above when zero.
 	MaxSockets  int
 	MaxBuffered int64

@@ -47,39 +47,40 @@ type session struct {
 }
 
 type consentWait struct {
-	done chan struct{}
-	ok   bool
-	err  error
+	done   chan struct{}
+	answer Answer
+	err    error
 }
 
 // consent returns the user's answer for a destination of this page, asking at most once at a time.
-func (s *session) consent(ctx context.Context, key string, ask func() (bool, error)) (bool, error) {
+// Only the request that asked reports Remember, so a grant is recorded once.
+func (s *session) consent(ctx context.Context, key string, ask func() (Answer, error)) (Answer, error) {
 	s.mu.Lock()
 	if s.allowed[key] {
 		s.mu.Unlock()
-		return true, nil
+		return Answer{Allow: true}, nil
 	}
 	if w := s.asking[key]; w != nil {
 		s.mu.Unlock()
 		select {
 		case <-w.done:
-			return w.ok, w.err
+			return Answer{Allow: w.answer.Allow}, w.err
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return Answer{}, ctx.Err()
 		}
 	}
 	w := &consentWait{done: make(chan struct{})}
 	s.asking[key] = w
 	s.mu.Unlock()
-	w.ok, w.err = ask()
+	w.answer, w.err = ask()
 	s.mu.Lock()
 	delete(s.asking, key)
-	if w.ok {
+	if w.answer.Allow && w.err == nil {
 		s.allowed[key] = true
 	}
 	s.mu.Unlock()
 	close(w.done)
-	return w.ok, w.err
+	return w.answer, w.err
 }
 
 // serve runs a session until its WebSocket closes or the page breaks the protocol.

@@ -86,8 +86,11 @@ func (sk *socket) start(payload []byte) {
 
 	key := fmt.Sprintf("tcp|%s|%d", host.Name, port)
 	sk.s.mu.Lock()
-	allowedThisPage := sk.s.allowed[key]
+	granted := sk.s.allowed[key]
 	sk.s.mu.Unlock()
+	if !granted && m.cfg.Grants != nil {
+		granted = m.cfg.Grants.Granted(m.cfg.Origin, policy.TCP, policy.Connect, host.Name, port, false)
+	}
 	preq := policy.Request{
 		Origin:    m.cfg.Origin,
 		Protocol:  policy.TCP,
@@ -95,7 +98,7 @@ func (sk *socket) start(payload []byte) {
 		Host:      host,
 		Port:      port,
 		Addresses: addrs,
-		Granted:   allowedThisPage,
+		Granted:   granted,
 	}
 	dec := policy.Decide(preq, m.cfg.Policy)
 	m.log.Info("policy decision", "origin", m.cfg.Origin, "dest", "tcp://"+net.JoinHostPort(host.Name, strconv.Itoa(port)),
@@ -103,18 +106,25 @@ func (sk *socket) start(payload []byte) {
 	switch dec.Verdict {
 	case policy.Allow:
 	case policy.Ask:
-		ok, err := sk.s.consent(sk.ctx, key, func() (bool, error) {
+		answer, err := sk.s.consent(sk.ctx, key, func() (Answer, error) {
 			return m.cfg.Prompter.Ask(sk.ctx, Prompt{
 				Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect, Host: host.Name, Port: port,
 				Addresses: addrs, LocalNetwork: dec.LocalNetwork,
 			})
 		})
-		if err != nil || !ok {
+		if err != nil || !answer.Allow {
 			m.log.Info("connection not allowed", "dest", host.Name, "port", port, "error", err)
 			pe := &PageError{Name: NotAllowedError, Message: "the user did not allow this connection"}
 			errors.As(err, &pe)
 			sk.finish(pe)
 			return
+		}
+		if answer.Remember && m.cfg.Grants != nil {
+			if err := m.cfg.Grants.Remember(m.cfg.Origin, policy.TCP, policy.Connect, host.Name, port, false); err != nil {
+				m.log.Error("could not remember the grant", "error", err)
+			} else {
+				m.log.Info("grant remembered", "origin", m.cfg.Origin, "dest", "tcp://"+net.JoinHostPort(host.Name, strconv.Itoa(port)))
+			}
 		}
 	default:
 		sk.finish(&PageError{Name: NotAllowedError, Message: dec.Message})
