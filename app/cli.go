@@ -12,8 +12,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"socketeer/policy"
 )
 
 // Version is set at build time with -ldflags "-X socketeer/app.Version=…".
@@ -42,6 +45,9 @@ Usage:
   socketeer trust list [<site-url>] list trusted certificates
   socketeer trust remove <site-url> <sha256> [--host HOST]
                                     stop trusting a certificate
+  socketeer grants list [<site-url>] list remembered connections ("allow future connections")
+  socketeer grants revoke <site-url> <host:port> [--tls]
+                                    forget one; the site must ask again
   socketeer profiles                list site profiles
   socketeer version                 print the version
   socketeer help                    show this help
@@ -97,6 +103,8 @@ func run(args []string, stdout io.Writer) error {
 		return runDemo()
 	case "trust":
 		return trustCommand(args[1:], stdout)
+	case "grants":
+		return grantsCommand(args[1:], stdout)
 	case "profiles":
 		return listProfiles(stdout)
 	default:
@@ -213,22 +221,9 @@ func trustCommand(args []string, stdout io.Writer) error {
 }
 
 func trustList(pos []string, stdout io.Writer) error {
-	var profiles []*Profile
-	if len(pos) == 1 {
-		target, err := parseSiteURL(pos[0])
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		p, err := LoadProfile(target.Origin)
-		if err != nil {
-			return err
-		}
-		profiles = []*Profile{p}
-	} else {
-		var err error
-		if profiles, err = ListProfiles(); err != nil {
-			return err
-		}
+	profiles, err := profilesFor(pos)
+	if err != nil {
+		return err
 	}
 	n := 0
 	for _, p := range profiles {
@@ -255,4 +250,95 @@ func listProfiles(stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s\t%s\t%s\n", p.Name, p.Origin, strings.TrimSpace(p.StartURL))
 	}
 	return nil
+}
+
+// profilesFor returns the profile of one site address, or every profile when none is given.
+func profilesFor(pos []string) ([]*Profile, error) {
+	if len(pos) == 0 {
+		return ListProfiles()
+	}
+	target, err := parseSiteURL(pos[0])
+	if err != nil {
+		return nil, &exitError{code: 2, msg: err.Error()}
+	}
+	p, err := LoadProfile(target.Origin)
+	if err != nil {
+		return nil, err
+	}
+	return []*Profile{p}, nil
+}
+
+func grantsCommand(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErr("grants needs list or revoke")
+	}
+	sub, args := args[0], args[1:]
+	tls := false
+	var pos []string
+	for _, a := range args {
+		if a == "--tls" {
+			tls = true
+			continue
+		}
+		pos = append(pos, a)
+	}
+	switch sub {
+	case "list":
+		if len(pos) > 1 || tls {
+			return usageErr("grants list takes at most one site address")
+		}
+		profiles, err := profilesFor(pos)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, p := range profiles {
+			g, err := newGrantStore(p).load()
+			if err != nil {
+				fmt.Fprintln(stdout, "warning: "+err.Error())
+			}
+			for _, gr := range g.ForOrigin(p.Origin) {
+				mode := "plaintext"
+				if gr.TLS {
+					mode = "tls"
+				}
+				fmt.Fprintf(stdout, "%s\t%s %s\t%s\t%s\t%s\n", gr.Origin, gr.Protocol, gr.Mode,
+					net.JoinHostPort(gr.Host, strconv.Itoa(gr.Port)), mode, gr.Created)
+				n++
+			}
+		}
+		if n == 0 {
+			fmt.Fprintln(stdout, "no remembered connections")
+		}
+		return nil
+	case "revoke":
+		if len(pos) != 2 {
+			return usageErr("grants revoke takes a site address and a host:port")
+		}
+		profiles, err := profilesFor(pos[:1])
+		if err != nil {
+			return err
+		}
+		hostText, portText, err := net.SplitHostPort(pos[1])
+		port, perr := strconv.Atoi(portText)
+		if err != nil || perr != nil {
+			return usageErr("%q is not host:port", pos[1])
+		}
+		host, err := policy.ParseHost(hostText)
+		if err != nil {
+			return usageErr("%q is not a valid host", hostText)
+		}
+		p := profiles[0]
+		removed, err := newGrantStore(p).revoke(p.Origin, policy.TCP, policy.Connect, host.Name, port, tls)
+		if err != nil {
+			return err
+		}
+		if !removed {
+			return fmt.Errorf("%s has no remembered connection to %s", p.Origin, pos[1])
+		}
+		fmt.Fprintf(stdout, "%s must ask again before connecting to %s\n", p.Origin, pos[1])
+		return nil
+	default:
+		return usageErr("unknown grants command %q", sub)
+	}
 }

@@ -92,6 +92,7 @@ func runSite(p *Profile, target siteURL) error {
 	s.mgr = bindings.NewManager(bindings.Config{
 		Origin:   p.Origin,
 		Prompter: newConsentPrompter(s),
+		Grants:   newGrantStore(p),
 		Log:      alog,
 	})
 	srv, err := bindings.NewServer(s.mgr)
