@@ -3,9 +3,11 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -229,6 +231,37 @@ func TestArmDelayCanOnlyGrow(t *testing.T) {
 	for env, want := range map[string]time.Duration{"": minArmDelay, "0": minArmDelay, "-5": minArmDelay, "100": minArmDelay, "x": minArmDelay, "5000": 5 * time.Second} {
 		if got := dialogArmDelay(env); got != want {
 			t.Errorf("dialogArmDelay(%q) = %v, want %v", env, got, want)
+		}
+	}
+}
+
+// TestAuditLogIsCapped floods the audit log as a hostile page could and checks that it rotates and
+// stays within its bound, with every line valid JSON.
+func TestAuditLogIsCapped(t *testing.T) {
+	dir := t.TempDir()
+	a := newAuditLog(dir)
+	rec := bindings.AuditRecord{Origin: "https://app.example", Protocol: "tcp", Mode: "connect",
+		Host: strings.Repeat("h", 200), Port: 9, Verdict: "deny", Reason: "port-443"}
+	for i := 0; i < 20000; i++ {
+		a.Record(rec)
+	}
+	var total int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		fi, _ := e.Info()
+		total += fi.Size()
+		if fi.Size() > auditMaxBytes {
+			t.Errorf("%s is %d bytes, over the cap", e.Name(), fi.Size())
+		}
+	}
+	if len(entries) != auditKeep+1 || total > (auditKeep+1)*auditMaxBytes {
+		t.Errorf("%d files, %d bytes in all", len(entries), total)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "audit.log"))
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil || v["reason"] != "port-443" || v["time"] == nil {
+			t.Fatalf("bad audit line %q: %v", line, err)
 		}
 	}
 }

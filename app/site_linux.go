@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/adrg/xdg"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/logger"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -93,6 +94,7 @@ func runSite(p *Profile, target siteURL) error {
 		Origin:   p.Origin,
 		Prompter: newConsentPrompter(s),
 		Grants:   newGrantStore(p),
+		Audit:    newAuditLog(filepath.Join(xdg.StateHome, "socketeer")),
 		Log:      alog,
 	})
 	srv, err := bindings.NewServer(s.mgr)

@@ -64,6 +64,26 @@ const (
 	maxWriteWindow     = 1 << 20
 )
 
+// AuditRecord is one decision about one request, for the audit log.
+type AuditRecord struct {
+	Origin    string   `json:"origin"`
+	Protocol  string   `json:"protocol"`
+	Mode      string   `json:"mode"`
+	Host      string   `json:"host"`
+	Port      int      `json:"port"`
+	Addresses []string `json:"addresses,omitempty"`
+	// Verdict is the policy's: allow, deny or ask. Answer is the user's, for asks: allow or deny.
+	Verdict  string `json:"verdict"`
+	Reason   string `json:"reason"`
+	Answer   string `json:"answer,omitempty"`
+	Remember bool   `json:"remember,omitempty"`
+}
+
+// Auditor receives every decision. The app writes them down; it must not block for long.
+type Auditor interface {
+	Record(AuditRecord)
+}
+
 // Config is what the app hands the manager at start.
 type Config struct {
 	// Origin is the one origin whose pages this process serves, established by the shell.
@@ -71,6 +91,8 @@ type Config struct {
 	Prompter Prompter
 	// Grants may be nil: nothing is remembered beyond a page's life.
 	Grants GrantStore
+	// Audit may be nil: decisions are then only logged.
+	Audit  Auditor
 	Policy policy.Config
 	Log    *slog.Logger
 	// MaxSockets and MaxBuffered default to the per-origin limits above when zero.

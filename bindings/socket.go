@@ -101,10 +101,22 @@ func (sk *socket) start(payload []byte) {
 		Granted:   granted,
 	}
 	dec := policy.Decide(preq, m.cfg.Policy)
+	audit := AuditRecord{Origin: m.cfg.Origin, Protocol: string(policy.TCP), Mode: string(policy.Connect),
+		Host: host.Name, Port: port, Verdict: dec.Verdict.String(), Reason: string(dec.Reason)}
+	for _, a := range addrs {
+		audit.Addresses = append(audit.Addresses, a.String())
+	}
+	record := func(answer string, remember bool) {
+		if m.cfg.Audit != nil {
+			audit.Answer, audit.Remember = answer, remember
+			m.cfg.Audit.Record(audit)
+		}
+	}
 	m.log.Info("policy decision", "origin", m.cfg.Origin, "dest", "tcp://"+net.JoinHostPort(host.Name, strconv.Itoa(port)),
 		"verdict", dec.Verdict.String(), "reason", string(dec.Reason))
 	switch dec.Verdict {
 	case policy.Allow:
+		record("", false)
 	case policy.Ask:
 		answer, err := sk.s.consent(sk.ctx, key, func() (Answer, error) {
 			return m.cfg.Prompter.Ask(sk.ctx, Prompt{
@@ -116,9 +128,11 @@ func (sk *socket) start(payload []byte) {
 			m.log.Info("connection not allowed", "dest", host.Name, "port", port, "error", err)
 			pe := &PageError{Name: NotAllowedError, Message: "the user did not allow this connection"}
 			errors.As(err, &pe)
+			record("deny", false)
 			sk.finish(pe)
 			return
 		}
+		record("allow", answer.Remember)
 		if answer.Remember && m.cfg.Grants != nil {
 			if err := m.cfg.Grants.Remember(m.cfg.Origin, policy.TCP, policy.Connect, host.Name, port, false); err != nil {
 				m.log.Error("could not remember the grant", "error", err)
@@ -127,6 +141,7 @@ func (sk *socket) start(payload []byte) {
 			}
 		}
 	default:
+		record("", false)
 		sk.finish(&PageError{Name: NotAllowedError, Message: dec.Message})
 		return
 	}

@@ -53,6 +53,10 @@ type Config struct {
 	// but without the local-network warning. It never relaxes the DNS rebinding check, and never
 	// covers loopback, link-local (the cloud metadata service), CGNAT or any other class.
 	AllowPrivate bool
+	// Enterprise is the merged organisation policy (see MergeEnterprise), or nil when there is
+	// none. Its switches override the three fields above, and its origin and destination rules
+	// apply on top of every other check; Enterprise.Config fills all of this in.
+	Enterprise *Enterprise
 }
 
 // Verdict is what the shell must do.
@@ -98,6 +102,11 @@ const (
 	ReasonNeedsConsentLocal   Reason = "needs-consent-local"
 	ReasonNeedsConsent        Reason = "needs-consent"
 	ReasonGranted             Reason = "granted"
+
+	ReasonManagedOriginBlocked         Reason = "managed-origin-blocked"
+	ReasonManagedDestinationBlocked    Reason = "managed-destination-blocked"
+	ReasonManagedDestinationNotAllowed Reason = "managed-destination-not-allowed"
+	ReasonManagedGrant                 Reason = "managed-grant"
 )
 
 // messages are user-safe English sentences, one per Reason. They are constants on purpose: they never
@@ -118,6 +127,11 @@ var messages = map[Reason]string{
 	ReasonNeedsConsentLocal:   "This page wants to reach your own computer or a device on your local network. Allow it only if you trust this page.",
 	ReasonNeedsConsent:        "This page wants to open a direct connection to another server.",
 	ReasonGranted:             "You have already allowed this connection.",
+
+	ReasonManagedOriginBlocked:         "Your organisation's policy does not allow this site to open sockets.",
+	ReasonManagedDestinationBlocked:    "Your organisation's policy blocks connections to this destination.",
+	ReasonManagedDestinationNotAllowed: "Your organisation's policy does not allow connections to this destination.",
+	ReasonManagedGrant:                 "Your organisation's policy allows this connection.",
 }
 
 // Message returns the user-safe sentence for a Reason, or "" for an unknown one.
@@ -133,6 +147,9 @@ type Decision struct {
 	// LocalNetwork means the destination is on the user's own machine or network: the consent
 	// dialog must show the IP address and say so.
 	LocalNetwork bool
+	// Managed means the organisation's policy made this decision (Config.Enterprise); the dialog,
+	// the page's error and `grants list` say so, and the user cannot change it.
+	Managed bool
 }
 
 func decision(v Verdict, r Reason, local bool) Decision {
@@ -157,16 +174,32 @@ func validShape(p Protocol, m Mode) bool {
 // The order of the checks matters and is part of the contract: cheap structural refusals first, then
 // address checks, and grants last, so that no grant can ever override a safety check.
 func Decide(req Request, cfg Config) Decision {
+	// Threat: a user or app setting that loosens what the organisation decided — the enterprise
+	// policy's switches replace the caller's, so nothing the user controls can override them.
+	ent := cfg.Enterprise
+	if ent != nil {
+		cfg = ent.apply(cfg)
+	}
+
 	// 1. Threat: a compromised or unwanted feature — administrators must be able to switch the
 	// whole API off, and the switch must win over everything, including existing grants.
 	if cfg.Disabled {
-		return deny(ReasonDisabled)
+		d := deny(ReasonDisabled)
+		d.Managed = ent != nil && ent.Disabled()
+		return d
 	}
 
 	// 2. Threat: man-in-the-middle — see ParseOrigin. A plain-HTTP or opaque origin is refused
 	// before anything about the destination is even looked at.
-	if _, err := ParseOrigin(req.Origin); err != nil {
+	origin, err := ParseOrigin(req.Origin)
+	if err != nil {
 		return deny(ReasonInsecureOrigin)
+	}
+
+	// Threat: sites the organisation does not trust with sockets — see Enterprise.originAllowed.
+	// This runs before anything else about the request, so a blocked origin learns nothing more.
+	if ent != nil && !ent.originAllowed(origin) {
+		return managed(Deny, ReasonManagedOriginBlocked, false)
 	}
 
 	// Threat: confused caller — an unknown protocol or mode must not fall through to a permissive
@@ -251,6 +284,18 @@ func Decide(req Request, cfg Config) Decision {
 			if !(cfg.AllowPrivate && c == Private) {
 				flagged = true
 			}
+		}
+	}
+
+	// Threat: destinations the organisation blocks, allows or pre-grants — see
+	// Enterprise.decideDestination. This runs after every check above, so a pre-grant can never
+	// override a forbidden address, port 443 or a malformed request, and before the DNS rebinding
+	// check below, which a pre-grant passes only for addresses its own CIDRs name.
+	if ent != nil {
+		d := destination{origin: origin, protocol: req.Protocol, mode: req.Mode, host: req.Host,
+			port: req.Port, addrs: req.Addresses}
+		if dec, ok := ent.decideDestination(d, flagged || (req.Host.LocalOnly && !cfg.AllowPrivate)); ok {
+			return dec
 		}
 	}
 

@@ -16,18 +16,20 @@ import (
 // outside world. Anything that could open a socket, resolve a name, read a file, run a program or
 // call into C is absent on purpose.
 var allowedImports = map[string]bool{
-	"errors":       true,
-	"fmt":          true,
-	"math":         true,
-	"net/netip":    true,
-	"slices":       true,
-	"sort":         true,
-	"strconv":      true,
-	"strings":      true,
-	"sync":         true,
-	"time":         true,
-	"unicode":      true,
-	"unicode/utf8": true,
+	"bytes":         true,
+	"encoding/json": true,
+	"errors":        true,
+	"fmt":           true,
+	"math":          true,
+	"net/netip":     true,
+	"slices":        true,
+	"sort":          true,
+	"strconv":       true,
+	"strings":       true,
+	"sync":          true,
+	"time":          true,
+	"unicode":       true,
+	"unicode/utf8":  true,
 }
 
 // forbiddenTimeFuncs read or wait on the clock; time is allowed only as a value type.

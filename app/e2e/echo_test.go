@@ -3,6 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -80,5 +83,20 @@ func TestEchoBothShapes(t *testing.T) {
 	}
 	if !app.Alive() {
 		t.Errorf("the app exited")
+	}
+
+	// Every decision is in the audit log, the prompts with the user's answers.
+	audit, err := os.ReadFile(filepath.Join(app.Env["XDG_STATE_HOME"], "socketeer", "audit.log"))
+	if err != nil {
+		t.Fatalf("audit log: %v", err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`"port":%d,"addresses":["127.0.0.1"],"verdict":"ask","reason":"needs-consent-local","answer":"allow"`, allowAddr.Port),
+		fmt.Sprintf(`"port":%d,"addresses":["127.0.0.1"],"verdict":"ask","reason":"needs-consent-local","answer":"deny"`, denyAddr.Port),
+		fmt.Sprintf(`"port":%d,"addresses":["127.0.0.1"],"verdict":"allow","reason":"granted"`, allowAddr.Port),
+	} {
+		if !strings.Contains(string(audit), want) {
+			t.Errorf("the audit log lacks %s:\n%s", want, audit)
+		}
 	}
 }
