@@ -265,3 +265,22 @@ func TestAuditLogIsCapped(t *testing.T) {
 		}
 	}
 }
+
+func TestEnterprisePolicyMergesAndFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	if e, err := loadEnterprise(dir); err != nil || e.Disabled() || !e.IsZero() {
+		t.Fatalf("no files: %v %+v", err, e)
+	}
+	os.MkdirAll(filepath.Join(dir, "policy.d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "policy.json"), []byte(`{"allowPort443": true, "promptTimeoutSeconds": 30}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "policy.d", "10-tighter.json"), []byte(`{"allowPort443": false, "promptTimeoutSeconds": 10}`), 0o644)
+	e, err := loadEnterprise(dir)
+	if err != nil || e.Config().AllowPort443 || e.PromptTimeoutSeconds() != 10 {
+		t.Fatalf("merge: %v allow443=%v timeout=%d", err, e.Config().AllowPort443, e.PromptTimeoutSeconds())
+	}
+	os.WriteFile(filepath.Join(dir, "policy.d", "20-broken.json"), []byte(`{"alowPort443": true}`), 0o644)
+	e, err = loadEnterprise(dir)
+	if err == nil || !e.Disabled() || !strings.Contains(err.Error(), "20-broken.json") {
+		t.Fatalf("a bad file must disable the API and be named: %v disabled=%v", err, e.Disabled())
+	}
+}

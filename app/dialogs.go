@@ -28,9 +28,6 @@ func dialogArmDelay(env string) time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
-// consentTimeout denies a consent prompt nobody answers.
-const consentTimeout = 60 * time.Second
-
 // dialogSpec is the content of a guarded native dialog. All of it is shown as plain text.
 type dialogSpec struct {
 	Title      string

@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"sync"
+	"time"
 
 	"socketeer/bindings"
 )
@@ -65,12 +66,15 @@ func (b *dialogBroker) armed(id uint64) {
 // time, with at most one more request waiting behind it (threat: a page burying the user in prompts).
 type consentPrompter struct {
 	s       *site
+	timeout time.Duration
 	queue   chan struct{}
 	showing chan struct{}
 }
 
-func newConsentPrompter(s *site) *consentPrompter {
-	return &consentPrompter{s: s, queue: make(chan struct{}, 2), showing: make(chan struct{}, 1)}
+// newConsentPrompter denies prompts nobody answers within timeout (60 s unless the organisation's
+// policy shortens it).
+func newConsentPrompter(s *site, timeout time.Duration) *consentPrompter {
+	return &consentPrompter{s: s, timeout: timeout, queue: make(chan struct{}, 2), showing: make(chan struct{}, 1)}
 }
 
 var errPromptBusy = &bindings.PageError{Name: bindings.NotAllowedError,
@@ -89,7 +93,7 @@ func (c *consentPrompter) Ask(ctx context.Context, p bindings.Prompt) (bindings.
 		return bindings.Answer{}, ctx.Err()
 	}
 	defer func() { <-c.showing }()
-	ctx, cancel := context.WithTimeout(ctx, consentTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	a := dialogs.ask(ctx, c.s, "consent", consentSpec(p))
 	return bindings.Answer{Allow: a.Allow, Remember: a.Remember}, nil

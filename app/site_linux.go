@@ -90,11 +90,18 @@ func runSite(p *Profile, target siteURL) error {
 		allowedHosts:  map[string]bool{},
 		trustPrompted: map[string]bool{},
 	}
+	ent, err := loadEnterprise(enterpriseDir)
+	if err != nil {
+		// Fail closed: the site still opens, its socket API refuses everything, and the reason is
+		// in front of whoever reads the log.
+		alog.Error("the organisation's socket policy is invalid, so the socket API is disabled", "error", err)
+	}
 	s.mgr = bindings.NewManager(bindings.Config{
 		Origin:   p.Origin,
-		Prompter: newConsentPrompter(s),
+		Prompter: newConsentPrompter(s, time.Duration(ent.PromptTimeoutSeconds())*time.Second),
 		Grants:   newGrantStore(p),
 		Audit:    newAuditLog(filepath.Join(xdg.StateHome, "socketeer")),
+		Policy:   ent.Config(),
 		Log:      alog,
 	})
 	srv, err := bindings.NewServer(s.mgr)

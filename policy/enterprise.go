@@ -116,9 +116,10 @@ type EnterpriseFileError struct {
 	Msg  string // what is wrong, with a line and column or a JSON path where one is known
 }
 
-// Error names the file and the problem.
+// Error names the file and the problem. The file name is the administrator's path, shown in full
+// (strconv.Quote keeps control characters out of the message); only values from the file are shortened.
 func (e *EnterpriseFileError) Error() string {
-	return "socketeer policy file " + quote(e.File) + ": " + e.Msg
+	return "socketeer policy file " + strconv.Quote(e.File) + ": " + e.Msg
 }
 
 // ParseEnterpriseFile parses and validates one policy file. name is only used in the error, which
