@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"socketeer/policy"
 )
@@ -62,6 +63,13 @@ const (
 	// hold at most 64 MiB of credit, while a bulk sender reaches the full window in four round trips.
 	initialWriteWindow = 64 << 10
 	maxWriteWindow     = 1 << 20
+
+	// attemptBurst and attemptRate shape the per-origin token bucket for connection attempts that
+	// are not to a granted, working destination (threat: using the user's machine to flood third
+	// parties). A page reconnecting to a server that is down gets twenty quick tries, then one
+	// every two seconds.
+	attemptBurst = 20
+	attemptRate  = 0.5
 )
 
 // AuditRecord is one decision about one request, for the audit log.
@@ -110,6 +118,10 @@ type Manager struct {
 
 	generation atomic.Uint64 // bumped by the app each time the top-level page is replaced
 
+	limiter *policy.Limiter
+	lockout *policy.Lockout
+	now     func() time.Time
+
 	mu       sync.Mutex
 	open     int   // sockets open or opening
 	poolFree int64 // write credit not yet handed to any socket
@@ -134,6 +146,9 @@ func NewManager(cfg Config) *Manager {
 	return &Manager{
 		cfg:      cfg,
 		log:      cfg.Log,
+		limiter:  policy.NewLimiter(attemptBurst, attemptRate),
+		lockout:  policy.NewLockout(),
+		now:      time.Now,
 		poolFree: cfg.MaxBuffered,
 		waiters:  map[*socket]struct{}{},
 		sessions: map[*session]struct{}{},

@@ -41,6 +41,9 @@ type session struct {
 	// allowed holds the destinations the user allowed during this page's life, so a page that
 	// reconnects (or opens several sockets) to the destination it was just allowed is not asked again.
 	allowed map[string]bool
+	// failed holds destinations whose last connection attempt failed: attempts to them are rate
+	// limited even when the user allowed them.
+	failed map[string]bool
 	// asking holds the consent prompt in flight per destination: concurrent opens to the same
 	// destination share one prompt and its answer instead of queueing a dialog each.
 	asking map[string]*consentWait
@@ -95,6 +98,7 @@ func (m *Manager) serve(ws *websocket.Conn) {
 		sockets:    map[uint32]*socket{},
 		allowed:    map[string]bool{},
 		asking:     map[string]*consentWait{},
+		failed:     map[string]bool{},
 	}
 	m.addSession(s)
 	defer func() {

@@ -114,15 +114,39 @@ func (sk *socket) start(payload []byte) {
 	}
 	m.log.Info("policy decision", "origin", m.cfg.Origin, "dest", "tcp://"+net.JoinHostPort(host.Name, strconv.Itoa(port)),
 		"verdict", dec.Verdict.String(), "reason", string(dec.Reason))
+	sk.s.mu.Lock()
+	failedBefore := sk.s.failed[key]
+	sk.s.mu.Unlock()
+	// Threat: DDoS of third parties. Attempts that are not to a granted, working destination spend
+	// the origin's tokens; a flood of them is refused with a clear error.
+	if (dec.Verdict == policy.Ask || failedBefore) && !m.limiter.Allow(m.cfg.Origin, m.now()) {
+		record("", false)
+		sk.finish(&PageError{Name: NotAllowedError,
+			Message: "too many connection attempts from this site; wait a little and try again"})
+		return
+	}
 	switch dec.Verdict {
 	case policy.Allow:
 		record("", false)
 	case policy.Ask:
+		// Threat: prompt fatigue. After repeated denials the site may not ask for a while.
+		if ok, until := m.lockout.MayAsk(m.cfg.Origin, m.now()); !ok {
+			record("", false)
+			sk.finish(&PageError{Name: NotAllowedError, Message: fmt.Sprintf(
+				"the user refused this site %d times in a row; it may ask again after %s",
+				policy.LockoutDenials, until.Format("15:04"))})
+			return
+		}
 		answer, err := sk.s.consent(sk.ctx, key, func() (Answer, error) {
-			return m.cfg.Prompter.Ask(sk.ctx, Prompt{
+			a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
 				Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect, Host: host.Name, Port: port,
 				Addresses: addrs, LocalNetwork: dec.LocalNetwork,
 			})
+			// A prompt that was shown and not allowed (denied, closed, timed out) is a denial.
+			if err == nil || errors.Is(err, context.DeadlineExceeded) {
+				m.lockout.Answered(m.cfg.Origin, a.Allow && err == nil, m.now())
+			}
+			return a, err
 		})
 		if err != nil || !answer.Allow {
 			m.log.Info("connection not allowed", "dest", host.Name, "port", port, "error", err)
@@ -147,7 +171,15 @@ func (sk *socket) start(payload []byte) {
 	}
 
 	conn, err := sk.dial(req, addrs, port)
+	sk.s.mu.Lock()
 	if err != nil {
+		sk.s.failed[key] = true
+	} else {
+		delete(sk.s.failed, key)
+	}
+	sk.s.mu.Unlock()
+	if err != nil {
+		m.limiter.Allow(m.cfg.Origin, m.now())
 		m.log.Info("connect failed", "dest", host.Name, "port", port, "error", err)
 		sk.finish(dialError(err))
 		return

@@ -1,0 +1,91 @@
+package bindings
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"socketeer/policy"
+)
+
+// frozenClock pins the manager's clock, so token refills and lockout expiry happen only when a test
+// says so.
+func frozenClock(b *testBridge, at time.Time) *time.Time {
+	now := at
+	b.m.now = func() time.Time { return now }
+	return &now
+}
+
+// TestBridgeLockoutAfterDenials: after three denials in a row the site is not prompted again for ten
+// minutes, and the page is told why (threat: asking until the user gives in).
+func TestBridgeLockoutAfterDenials(t *testing.T) {
+	b := startBridge(t, Config{}, false)
+	now := frozenClock(b, time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	echoSrv := startTCPServer(t, echo)
+	c := b.connect(t)
+	for id := uint32(1); id <= policy.LockoutDenials; id++ {
+		if err := c.open(id, echoSrv.port, nil); err != nil {
+			t.Fatal(err)
+		}
+		if pe := c.expectError(t, id); pe.Name != NotAllowedError {
+			t.Fatalf("open %d: %+v", id, pe)
+		}
+	}
+	if err := c.open(10, echoSrv.port, nil); err != nil {
+		t.Fatal(err)
+	}
+	pe := c.expectError(t, 10)
+	if pe.Name != NotAllowedError || !strings.Contains(pe.Message, "3 times in a row") {
+		t.Fatalf("locked-out open: %+v", pe)
+	}
+	if n := b.prompter.calls(); n != policy.LockoutDenials {
+		t.Fatalf("the user was asked %d times, want %d", n, policy.LockoutDenials)
+	}
+	*now = now.Add(policy.LockoutDuration)
+	b.prompter.allow = true
+	c.openOK(t, 11, echoSrv.port, nil)
+	if n := b.prompter.calls(); n != policy.LockoutDenials+1 {
+		t.Fatalf("after the lockout the user was asked %d times in all", n)
+	}
+}
+
+// TestBridgeRateLimitsFailingAttempts: a page hammering a destination that refuses connections is
+// throttled, even though the user allowed the destination (threat: SYN floods against third parties
+// from the user's machine), while a working destination stays unlimited.
+func TestBridgeRateLimitsFailingAttempts(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	frozenClock(b, time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	// A port that refuses: listen, note the port, close.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	echoSrv := startTCPServer(t, echo)
+	c := b.connect(t)
+	c.openOK(t, 100, echoSrv.port, nil) // the user allows the working destination first
+
+	limited := false
+	for id := uint32(1); id <= attemptBurst+2; id++ {
+		if err := c.open(id, closedPort, nil); err != nil {
+			t.Fatal(err)
+		}
+		pe := c.expectError(t, id)
+		if strings.Contains(pe.Message, "too many connection attempts") {
+			limited = true
+			break
+		}
+		if pe.Name != NetworkError {
+			t.Fatalf("attempt %d: %+v", id, pe)
+		}
+	}
+	if !limited {
+		t.Fatalf("%d failing attempts in a row were not throttled", attemptBurst+2)
+	}
+	// A granted, working destination is not limited, however many sockets the page opens to it.
+	for id := uint32(101); id < 101+2*attemptBurst; id++ {
+		c.openOK(t, id, echoSrv.port, nil)
+	}
+}
