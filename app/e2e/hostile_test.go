@@ -466,11 +466,12 @@ func TestHostileRelayForgery(t *testing.T) {
 	}
 	mappedDeny := fmt.Sprintf("tcp://[::ffff:127.0.0.1]:%d", denyAddr.Port)
 	mappedAllow := fmt.Sprintf("tcp://[::ffff:127.0.0.1]:%d", allowAddr.Port)
-	cur, _ := step(0, false, denyDest)                                      // B: 127.1, 0x7f.0.0.1, claimed origin
+	cur, _ := step(0, false, denyDest) // B: 127.1, 0x7f.0.0.1, claimed origin
+	// D, the legitimate API, comes between the denials: three in a row would lock prompts out.
+	cur, _ = step(cur, true, allowDest)
 	cur, _ = step(cur, false, fmt.Sprintf("tcp://[::1]:%d", denyAddr.Port)) // C1
 	// C2, the IPv4-mapped spelling, is asked about as written or as the IPv4 address it means.
 	cur, _ = step(cur, false, mappedDeny, denyDest)
-	cur, _ = step(cur, true, allowDest) // D: the legitimate API
 	// D3 (the mapped spelling of the allowed destination) asks only if the app does not treat it as
 	// the destination already allowed; either is fine, so every dialog is allowed up to the sink's.
 	sinkAnswered := -1

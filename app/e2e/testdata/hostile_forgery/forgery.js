@@ -4,7 +4,7 @@
 // payloads, a claimed origin, forbidden ports, other spellings of loopback, and more data than its
 // credit. Every answer the relay gives arrives as a 'socketeer:in' event, which this page reads too.
 // The phases run one after another, so the consent dialogs come in an order the test knows:
-// B (deny), C1 (deny), C2 (deny), D (allow), possibly D3 (allow), S (allow).
+// B (deny), D (allow), C1 (deny), C2 (deny), possibly D3 (allow), S (allow).
 'use strict';
 
 const params = new URLSearchParams(location.search);
@@ -179,17 +179,18 @@ async function run() {
   res.b = {};
   for (const [k, id] of Object.entries(b)) res.b[k] = await outcome(id);
 
-  // Phase C: IPv6 spellings of loopback for destination B, one dialog each, both denied.
-  res.c = {};
-  res.c.ipv6Loopback = await outcome(forgeOpen(dest('[::1]', B)));
-  res.c.mapped = await outcome(forgeOpen(dest('::ffff:127.0.0.1', B)));
-
   // Phase D: the legitimate API still works after all of the above (the test allows A).
   const s = new TCPSocket(HOST, A);
   const info = await s.opened;
   res.legit = { remotePort: info.remotePort, echoed: await roundTrip(info, 'legit') };
   await s.close();
   res.legit.closed = true;
+
+  // Phase C, after the allow so that the denials in a row stay under the prompt lockout: IPv6
+  // spellings of loopback for destination B, one dialog each, both denied.
+  res.c = {};
+  res.c.ipv6Loopback = await outcome(forgeOpen(dest('[::1]', B)));
+  res.c.mapped = await outcome(forgeOpen(dest('::ffff:127.0.0.1', B)));
 
   // Other spellings of the destination this page was allowed are that same destination.
   const d1 = forgeOpen(dest('127.1', A));
