@@ -284,3 +284,38 @@ func TestEnterprisePolicyMergesAndFailsClosed(t *testing.T) {
 		t.Fatalf("a bad file must disable the API and be named: %v disabled=%v", err, e.Disabled())
 	}
 }
+
+// TestDamagedGrantsFileIsMovedAside: a damaged grants file is reported and kept for the user, never
+// silently dropped, and no grant applies until it is fixed (the site asks again).
+func TestDamagedGrantsFileIsMovedAside(t *testing.T) {
+	useTempXDG(t)
+	p, err := OpenProfile("https://dev.example", "https://dev.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newGrantStore(p)
+	if err := store.Remember(p.Origin, policy.TCP, policy.Connect, "printer.internal", 9100, false); err != nil {
+		t.Fatal(err)
+	}
+	if !store.Granted(p.Origin, policy.TCP, policy.Connect, "printer.internal", 9100, false) {
+		t.Fatal("the grant was not remembered")
+	}
+	if store.Granted(p.Origin, policy.TCP, policy.Connect, "printer.internal", 9100, true) {
+		t.Fatal("a plaintext grant covered TLS")
+	}
+	os.WriteFile(store.path(), []byte(`{"version": 1, "grants": [{"origin": "https://dev.example"`), 0o600)
+	if store.Granted(p.Origin, policy.TCP, policy.Connect, "printer.internal", 9100, false) {
+		t.Fatal("a damaged file still granted")
+	}
+	aside, _ := filepath.Glob(store.path() + ".damaged-*")
+	if len(aside) != 1 {
+		t.Fatalf("the damaged file was not kept: %v", aside)
+	}
+	if _, err := os.Stat(store.path()); !os.IsNotExist(err) {
+		t.Fatalf("the damaged file is still in place: %v", err)
+	}
+	var out bytes.Buffer
+	if code := Main([]string{"grants", "list"}, &out, &out); code != 0 || !strings.Contains(out.String(), "no remembered connections") {
+		t.Fatalf("grants list after the damage: %d %s", code, out.String())
+	}
+}

@@ -9,15 +9,25 @@ import (
 	"testing"
 )
 
-// startWithPolicy runs the app in a private mount namespace whose /etc is an overlay holding the
-// given /etc/socketeer files, so the test exercises the real, fixed policy path without touching the
-// machine's /etc.
+// startWithPolicy runs the app with the given /etc/socketeer files (see startWithEtc).
 func startWithPolicy(t *testing.T, d *Display, env map[string]string, files map[string]string, args ...string) *App {
+	t.Helper()
+	etc := map[string]string{}
+	for name, content := range files {
+		etc[filepath.Join("socketeer", name)] = content
+	}
+	return startWithEtc(t, d, env, etc, args...)
+}
+
+// startWithEtc runs the app in a private mount namespace whose /etc is an overlay holding the given
+// files (paths relative to /etc), so a test can use the real, fixed paths (/etc/socketeer,
+// /etc/hosts) without touching the machine's /etc.
+func startWithEtc(t *testing.T, d *Display, env map[string]string, files map[string]string, args ...string) *App {
 	t.Helper()
 	root := t.TempDir()
 	upper := filepath.Join(root, "upper")
 	for name, content := range files {
-		p := filepath.Join(upper, "socketeer", name)
+		p := filepath.Join(upper, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}

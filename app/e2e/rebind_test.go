@@ -1,0 +1,50 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestDNSRebinding gives the app a real resolver answer (a hosts file in a private mount namespace):
+// a name that looks public but resolves to loopback is refused without a prompt (threat: DNS
+// rebinding, a public site reaching the user's own machine), while a local-only name gets the
+// local-network consent that shows the address, and connects to exactly that address once allowed.
+func TestDNSRebinding(t *testing.T) {
+	echo, stats := StartEchoServer(t)
+	site := StartSite(t, testdataFiles(t, "rebind"), strictCSP)
+	dirs := NewAppDirs(t)
+	if _, errOut, code := RunCLI(t, dirs, "trust", "add", site.URL+"/", site.Fingerprint); code != 0 {
+		t.Fatalf("trust add: %s", errOut)
+	}
+	hosts, err := os.ReadFile("/etc/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts = append(hosts, []byte("\n127.0.0.1 rebind.example.com\n127.0.0.1 printer.internal\n")...)
+	d := StartXvfb(t)
+	app := startWithEtc(t, d, dirs, map[string]string{"hosts": string(hosts)},
+		"open", site.URL+"/index.html?port="+strconv.Itoa(echo.Port))
+
+	app.WaitLog(t, regexp.MustCompile(`msg="policy decision" \S+ dest=tcp://rebind.example.com:\d+ verdict=deny reason=non-public-resolution`), pageTimeout)
+	answerConsent(t, d, app, app.Mark(), true)
+	res := site.WaitResult(t, resultTimeout)
+	if got := fmt.Sprint(res["publicName"]); !strings.Contains(got, "outcome:NotAllowedError") {
+		t.Errorf("a public name resolving to loopback gave %s", got)
+	}
+	if got := fmt.Sprint(res["localName"]); !strings.Contains(got, "outcome:opened") || !strings.Contains(got, "remoteAddress:127.0.0.1") {
+		t.Errorf("the local-only name gave %s", got)
+	}
+	shown := 0
+	for _, l := range app.Lines() {
+		if strings.Contains(l, `msg="dialog shown"`) {
+			shown++
+		}
+	}
+	if shown != 1 || stats.Accepted.Load() != 1 {
+		t.Errorf("%d dialogs and %d connections, want 1 and 1 (only the local-only name)", shown, stats.Accepted.Load())
+	}
+}

@@ -1,0 +1,22 @@
+// Connects to names the test's hosts file points at loopback, and reports what happened.
+'use strict';
+const port = Number(new URLSearchParams(location.search).get('port'));
+
+async function attempt(host) {
+  const s = new TCPSocket(host, port);
+  try {
+    const info = await s.opened;
+    await s.close();
+    return { outcome: 'opened', remoteAddress: info.remoteAddress };
+  } catch (e) {
+    return { outcome: e.name, message: e.message };
+  }
+}
+
+(async () => {
+  const res = {
+    publicName: await attempt('rebind.example.com'),
+    localName: await attempt('printer.internal'),
+  };
+  await fetch('/result', { method: 'POST', body: JSON.stringify(res) });
+})();
