@@ -291,8 +291,17 @@ func grantsCommand(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
+		ent, entErr := loadEnterprise(enterpriseDir)
+		if entErr != nil {
+			fmt.Fprintln(stdout, "warning: "+entErr.Error())
+		}
 		n := 0
 		for _, p := range profiles {
+			// The organisation's pre-grants come first, marked as managed: the user cannot revoke them.
+			for _, r := range ent.PreGrantsFor(p.Origin) {
+				fmt.Fprintf(stdout, "%s\tmanaged\t%s\n", p.Origin, describeRule(r))
+				n++
+			}
 			g, err := newGrantStore(p).load()
 			if err != nil {
 				fmt.Fprintln(stdout, "warning: "+err.Error())
@@ -341,4 +350,28 @@ func grantsCommand(args []string, stdout io.Writer) error {
 	default:
 		return usageErr("unknown grants command %q", sub)
 	}
+}
+
+// describeRule words an enterprise destination rule for a listing.
+func describeRule(r policy.DestRule) string {
+	var parts []string
+	if len(r.Protocols) > 0 {
+		ps := make([]string, len(r.Protocols))
+		for i, p := range r.Protocols {
+			ps[i] = string(p)
+		}
+		parts = append(parts, strings.Join(ps, ","))
+	}
+	if len(r.Hosts) > 0 {
+		parts = append(parts, "hosts "+strings.Join(r.Hosts, ","))
+	}
+	if len(r.CIDRs) > 0 {
+		parts = append(parts, "addresses "+strings.Join(r.CIDRs, ","))
+	}
+	if len(r.Ports) > 0 {
+		parts = append(parts, "ports "+strings.Join(r.Ports, ","))
+	} else {
+		parts = append(parts, "any port")
+	}
+	return strings.Join(parts, " ") + " (set by your organisation's policy)"
 }

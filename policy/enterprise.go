@@ -247,6 +247,24 @@ func (e Enterprise) IsZero() bool {
 // PreGrants returns a copy of the pre-grant rules as written, for `grants list` to show as managed.
 func (e Enterprise) PreGrants() []DestRule { return copyRules(e.preGrantSrc) }
 
+// PreGrantsFor returns, as written, the pre-grant rules whose origins cover origin.
+func (e Enterprise) PreGrantsFor(origin string) []DestRule {
+	o, err := ParseOrigin(origin)
+	if err != nil {
+		return nil
+	}
+	var out []DestRule
+	for i, r := range e.preGrants {
+		for _, p := range r.origins {
+			if p.match(o) {
+				out = append(out, copyRules(e.preGrantSrc[i:i+1])...)
+				break
+			}
+		}
+	}
+	return out
+}
+
 func copyRules(rs []DestRule) []DestRule {
 	out := make([]DestRule, len(rs))
 	for i, r := range rs {

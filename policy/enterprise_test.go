@@ -604,3 +604,21 @@ func FuzzParseEnterpriseFile(f *testing.F) {
 		}
 	})
 }
+
+func TestPreGrantsFor(t *testing.T) {
+	f, err := ParseEnterpriseFile("p.json", []byte(`{"preGrants": [
+		{"origins": ["https://*.corp.example"], "hosts": ["printer.corp.example"], "ports": ["9100"]},
+		{"origins": ["https://other.example"], "cidrs": ["10.0.0.0/8"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := MergeEnterprise([]EnterpriseFile{f})
+	if got := e.PreGrantsFor("https://app.corp.example"); len(got) != 1 || got[0].Hosts[0] != "printer.corp.example" {
+		t.Errorf("PreGrantsFor(app.corp.example) = %+v", got)
+	}
+	for _, o := range []string{"https://corp.example.evil", "https://evilcorp.example", "not an origin"} {
+		if got := e.PreGrantsFor(o); len(got) != 0 {
+			t.Errorf("PreGrantsFor(%q) = %+v, want none", o, got)
+		}
+	}
+}
