@@ -24,6 +24,14 @@
 //   - Attacks on the user's own network: any destination on the user's machine or network is
 //     flagged LocalNetwork so the consent dialog shows the address and says so.
 //   - Denial of service against third parties: Limiter is a per-origin token bucket.
+//   - Prompt fatigue: Lockout silences an origin's prompts for a while after repeated denials.
+//   - Organisation policies: an Enterprise (merged from policy files, a deny anywhere wins) can
+//     disable the API, block or allow origins and destinations, pre-grant destinations and shorten
+//     the prompt; the user cannot override it.
+//
+// The package also owns the formats the app stores and reads: remembered grants (Grants, keyed by
+// origin, protocol, mode, host, port and TLS) and enterprise policy files (EnterpriseFile). Both are
+// parsed strictly; the app does the file I/O.
 //
 // Decisions carry a stable machine Reason and a user-safe English Message. Messages never contain
 // resolved addresses, because a page that could read them would learn the layout of the user's

@@ -52,10 +52,7 @@ func TestEnterprisePolicy(t *testing.T) {
 	blocked, blockedStats := StartEchoServer(t)
 	other, otherStats := StartEchoServer(t)
 	site := StartSite(t, testdataFiles(t, "enterprise"), strictCSP)
-	dirs := NewAppDirs(t)
-	if _, errOut, code := RunCLI(t, dirs, "trust", "add", site.URL+"/", site.Fingerprint); code != 0 {
-		t.Fatalf("trust add: %s", errOut)
-	}
+	dirs := pinnedDirs(t, site)
 	policyJSON := fmt.Sprintf(`{
   "promptTimeoutSeconds": 2,
   "preGrants": [{"origins": [%q], "cidrs": ["127.0.0.1/32"], "ports": ["%d"]}],

@@ -16,10 +16,7 @@ import (
 func TestDNSRebinding(t *testing.T) {
 	echo, stats := StartEchoServer(t)
 	site := StartSite(t, testdataFiles(t, "rebind"), strictCSP)
-	dirs := NewAppDirs(t)
-	if _, errOut, code := RunCLI(t, dirs, "trust", "add", site.URL+"/", site.Fingerprint); code != 0 {
-		t.Fatalf("trust add: %s", errOut)
-	}
+	dirs := pinnedDirs(t, site)
 	hosts, err := os.ReadFile("/etc/hosts")
 	if err != nil {
 		t.Fatal(err)

@@ -20,10 +20,7 @@ import (
 func TestConsentDialogGuards(t *testing.T) {
 	echo, stats := StartEchoServer(t)
 	site := StartSite(t, testdataFiles(t, "guards"), strictCSP)
-	dirs := NewAppDirs(t)
-	if _, errOut, code := RunCLI(t, dirs, "trust", "add", site.URL+"/", site.Fingerprint); code != 0 {
-		t.Fatalf("trust add: %s", errOut)
-	}
+	dirs := pinnedDirs(t, site)
 	// A long arming delay makes "pressed before the dialog armed" certain, not a race.
 	dirs["SOCKETEER_DIALOG_ARM_MS"] = "4000"
 	d := StartXvfb(t)

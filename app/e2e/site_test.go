@@ -50,15 +50,23 @@ func testdataFiles(t testing.TB, dir string) map[string]string {
 // waits until the page has loaded.
 func openPinnedSite(t *testing.T, site *SiteServer, path string) (*Display, *App) {
 	t.Helper()
+	dirs := pinnedDirs(t, site)
+	d := StartXvfb(t)
+	app := StartApp(t, d, dirs, "open", site.URL+path)
+	app.WaitLog(t, rePageLoaded, pageTimeout)
+	return d, app
+}
+
+// pinnedDirs makes a fresh set of app folders whose profile for site trusts the site's certificate,
+// pinned with `socketeer trust add` as a user would pin an intranet device's.
+func pinnedDirs(t *testing.T, site *SiteServer) map[string]string {
+	t.Helper()
 	dirs := NewAppDirs(t)
 	out, errOut, code := RunCLI(t, dirs, "trust", "add", site.URL+"/", site.Fingerprint)
 	if code != 0 || !strings.Contains(out, "trusted") {
 		t.Fatalf("trust add: code %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	d := StartXvfb(t)
-	app := StartApp(t, d, dirs, "open", site.URL+path)
-	app.WaitLog(t, rePageLoaded, pageTimeout)
-	return d, app
+	return dirs
 }
 
 // answerConsent waits for the next consent dialog after mark to become answerable, then answers it
