@@ -319,3 +319,19 @@ func TestDamagedGrantsFileIsMovedAside(t *testing.T) {
 		t.Fatalf("grants list after the damage: %d %s", code, out.String())
 	}
 }
+
+// TestREADMEPolicyExampleParses keeps the documented policy example valid.
+func TestREADMEPolicyExampleParses(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no policy example")
+	}
+	if _, err := policy.ParseEnterpriseFile("README.md", []byte(example)); err != nil {
+		t.Fatalf("the README's policy example does not parse: %v", err)
+	}
+}
