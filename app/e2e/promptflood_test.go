@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestPromptFlood: a page asks for 25 destinations at once. The user sees one dialog at a time with at
+// most one more waiting (threat: burying the user in prompts until one is allowed by mistake); the
+// other requests are refused at once, and past the origin's token bucket they are refused as too
+// many attempts (threat: using the user's machine against third parties). Nothing connects.
+func TestPromptFlood(t *testing.T) {
+	// 25 consecutive ports on loopback that nothing listens on; none may be dialled anyway.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	if first > 65535-25 {
+		first -= 25
+	}
+	site := StartSite(t, testdataFiles(t, "promptflood"), strictCSP)
+	d, app := openPinnedSite(t, site, "/index.html?first="+strconv.Itoa(first))
+
+	mark := answerConsent(t, d, app, 0, false)
+	answerConsent(t, d, app, mark, false)
+	res := site.WaitResult(t, resultTimeout)
+	counts := map[string]int{}
+	for _, o := range res["outcomes"].([]any) {
+		msg := fmt.Sprint(o)
+		switch {
+		case strings.Contains(msg, "the user did not allow"):
+			counts["denied"]++
+		case strings.Contains(msg, "already waiting for the user"):
+			counts["busy"]++
+		case strings.Contains(msg, "too many connection attempts"):
+			counts["limited"]++
+		default:
+			t.Errorf("unexpected outcome %q", msg)
+		}
+		if !strings.HasPrefix(msg, "NotAllowedError: ") {
+			t.Errorf("outcome %q is not a NotAllowedError", msg)
+		}
+	}
+	if counts["denied"] != 2 || counts["busy"] != 18 || counts["limited"] != 5 {
+		t.Errorf("outcomes %v, want 2 denied by the user, 18 refused while a prompt was waiting, 5 over the rate limit", counts)
+	}
+	shown := 0
+	for _, l := range app.Lines() {
+		if strings.Contains(l, `msg="dialog shown"`) {
+			shown++
+		}
+	}
+	if shown != 2 {
+		t.Errorf("%d dialogs shown, want 2", shown)
+	}
+}
