@@ -38,13 +38,18 @@ type dialogSpec struct {
 	AllowLabel string
 	// RememberLabel, when set, adds an unchecked checkbox whose state comes back with an Allow.
 	RememberLabel string
-	ArmDelay      time.Duration
+	// Editable adds host and port fields, filled with EditHost and EditPort, whose text comes back
+	// with an Allow.
+	Editable           bool
+	EditHost, EditPort string
+	ArmDelay           time.Duration
 }
 
 // dialogAnswer is what the user chose in a guarded dialog.
 type dialogAnswer struct {
-	Allow    bool
-	Remember bool
+	Allow      bool
+	Remember   bool
+	Host, Port string
 }
 
 // consentSpec words the consent prompt. Every value comes from Go's view of the request (the
@@ -52,34 +57,45 @@ type dialogAnswer struct {
 // because it ends up in front of the user.
 func consentSpec(p bindings.Prompt) dialogSpec {
 	site := cleanText(strings.TrimPrefix(p.Origin, "https://"), maxShownText)
-	dest := cleanText(net.JoinHostPort(p.Host, strconv.Itoa(p.Port)), maxShownText)
 	proto := "TCP, unencrypted"
 	if p.TLS {
 		proto = "TCP, encrypted (TLS)"
 	}
-	rows := [][2]string{
-		{"Site", cleanText(p.Origin, maxShownText)},
-		{"Destination", dest},
-		{"Protocol", proto},
+	port := ""
+	if p.Port > 0 {
+		port = strconv.Itoa(p.Port)
 	}
-	if len(p.Addresses) > 0 {
-		rows = append(rows, [2]string{"Address", describeAddresses(p.Addresses)})
+	spec := dialogSpec{
+		Title:      "Socketeer: connection request",
+		Rows:       [][2]string{{"Site", cleanText(p.Origin, maxShownText)}, {"Protocol", proto}},
+		DenyLabel:  "_Deny",
+		AllowLabel: "_Allow",
+		Editable:   true,
+		EditHost:   cleanText(p.Host, maxShownText),
+		EditPort:   port,
+		ArmDelay:   armDelay,
 	}
 	note := "The site will be able to send and receive anything on this connection. Allow it only if you trust this site with this destination."
+	if p.Host == "" {
+		// The page left the address to the user (the explainer allows it): the page learns only
+		// what the user enters here.
+		spec.Heading = site + " wants to open a connection to an address you choose"
+		spec.Note = "Enter the host and port to connect to. " + note
+		spec.RememberLabel = "_Remember: allow future connections to this address from " + site
+		return spec
+	}
+	dest := cleanText(net.JoinHostPort(p.Host, port), maxShownText)
+	spec.Heading = site + " wants to open a connection to " + dest
+	if len(p.Addresses) > 0 {
+		spec.Rows = append(spec.Rows, [2]string{"Address", describeAddresses(p.Addresses)})
+	}
 	if p.LocalNetwork {
 		note = "This destination is on your own computer or local network, which websites normally cannot reach. " + note
 	}
-	return dialogSpec{
-		Title:      "Socketeer: connection request",
-		Heading:    site + " wants to open a connection to " + dest,
-		Rows:       rows,
-		Note:       note,
-		DenyLabel:  "_Deny",
-		AllowLabel: "_Allow",
-		// The proposal's wording: the grant is for this address, from this site.
-		RememberLabel: "_Remember: allow future connections to " + dest + " from " + site,
-		ArmDelay:      armDelay,
-	}
+	spec.Note = note
+	// The proposal's wording: the grant is for this address, from this site.
+	spec.RememberLabel = "_Remember: allow future connections to " + dest + " from " + site
+	return spec
 }
 
 // describeAddresses lists resolved addresses with where they are.

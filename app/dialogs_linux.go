@@ -96,5 +96,5 @@ func (c *consentPrompter) Ask(ctx context.Context, p bindings.Prompt) (bindings.
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	a := dialogs.ask(ctx, c.s, "consent", consentSpec(p))
-	return bindings.Answer{Allow: a.Allow, Remember: a.Remember}, nil
+	return bindings.Answer{Allow: a.Allow, Remember: a.Remember, Host: a.Host, Port: a.Port}, nil
 }

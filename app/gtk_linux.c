@@ -16,7 +16,7 @@ extern void skLoadEvent(uintptr_t h, int event, char *uri);
 extern int skTLSError(uintptr_t h, char *uri, char *host, void *der, int der_len);
 extern void skTitleChanged(uintptr_t h, char *title);
 extern void skWebProcessTerminated(uintptr_t h, int reason);
-extern void skDialogAnswer(uintptr_t id, int allow, int remember);
+extern void skDialogAnswer(uintptr_t id, int allow, int remember, char *host, char *port);
 extern void skDialogArmed(uintptr_t id);
 
 static gboolean run_invoked(gpointer data) {
@@ -271,8 +271,14 @@ static void on_dialog_response(GtkDialog *d, gint response, gpointer data) {
     GtkWidget *remember = g_object_get_data(G_OBJECT(d), "sk-remember");
     int allow = response == GTK_RESPONSE_ACCEPT ? 1 : 0;
     int keep = allow && remember != NULL && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(remember)) ? 1 : 0;
+    GtkWidget *host = g_object_get_data(G_OBJECT(d), "sk-host");
+    GtkWidget *port = g_object_get_data(G_OBJECT(d), "sk-port");
+    char *h = host ? g_strdup(gtk_entry_get_text(GTK_ENTRY(host))) : NULL;
+    char *p = port ? g_strdup(gtk_entry_get_text(GTK_ENTRY(port))) : NULL;
     gtk_widget_destroy(GTK_WIDGET(d));
-    skDialogAnswer(id, allow, keep);
+    skDialogAnswer(id, allow, keep, h, p);
+    g_free(h);
+    g_free(p);
 }
 
 void sk_dialog_show(WebKitWebView *view, uintptr_t id, const sk_dialog_spec *spec) {
@@ -317,6 +323,32 @@ void sk_dialog_show(WebKitWebView *view, uintptr_t id, const sk_dialog_spec *spe
         gtk_label_set_max_width_chars(GTK_LABEL(v), 48);
         gtk_grid_attach(GTK_GRID(grid), k, 0, i, 1, 1);
         gtk_grid_attach(GTK_GRID(grid), v, 1, i, 1, 1);
+    }
+    if (spec->editable) {
+        // The user may correct the destination, or supply it when the page left it out; Go decides
+        // on what the user typed again before anything connects.
+        GtkWidget *host = gtk_entry_new();
+        gtk_entry_set_text(GTK_ENTRY(host), spec->edit_host ? spec->edit_host : "");
+        gtk_entry_set_max_length(GTK_ENTRY(host), 253);
+        gtk_entry_set_width_chars(GTK_ENTRY(host), 32);
+        GtkWidget *port = gtk_entry_new();
+        gtk_entry_set_text(GTK_ENTRY(port), spec->edit_port ? spec->edit_port : "");
+        gtk_entry_set_max_length(GTK_ENTRY(port), 5);
+        gtk_entry_set_width_chars(GTK_ENTRY(port), 6);
+        gtk_entry_set_input_purpose(GTK_ENTRY(port), GTK_INPUT_PURPOSE_DIGITS);
+        GtkWidget *hl = gtk_label_new_with_mnemonic("_Host");
+        GtkWidget *pl = gtk_label_new_with_mnemonic("P_ort");
+        gtk_label_set_mnemonic_widget(GTK_LABEL(hl), host);
+        gtk_label_set_mnemonic_widget(GTK_LABEL(pl), port);
+        gtk_label_set_xalign(GTK_LABEL(hl), 1);
+        gtk_label_set_xalign(GTK_LABEL(pl), 1);
+        gtk_widget_set_halign(port, GTK_ALIGN_START);
+        gtk_grid_attach(GTK_GRID(grid), hl, 0, spec->n_rows, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), host, 1, spec->n_rows, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), pl, 0, spec->n_rows + 1, 1, 1);
+        gtk_grid_attach(GTK_GRID(grid), port, 1, spec->n_rows + 1, 1, 1);
+        g_object_set_data(G_OBJECT(d), "sk-host", host);
+        g_object_set_data(G_OBJECT(d), "sk-port", port);
     }
     gtk_box_pack_start(GTK_BOX(box), grid, FALSE, FALSE, 0);
     if (spec->note != NULL && spec->note[0] != '\0') {

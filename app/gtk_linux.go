@@ -151,6 +151,9 @@ func (v *gtkView) showDialog(id uint64, spec dialogSpec) {
 		deny_label:     cs.make(spec.DenyLabel),
 		allow_label:    cs.make(spec.AllowLabel),
 		remember_label: cs.make(spec.RememberLabel),
+		editable:       C.int(boolInt(spec.Editable)),
+		edit_host:      cs.make(spec.EditHost),
+		edit_port:      cs.make(spec.EditPort),
 		arm_ms:         C.int(spec.ArmDelay.Milliseconds()),
 	}
 	var view *C.WebKitWebView
@@ -205,8 +208,22 @@ func skWebProcessTerminated(h C.uintptr_t, reason C.int) {
 }
 
 //export skDialogAnswer
-func skDialogAnswer(id C.uintptr_t, allow, remember C.int) {
-	dialogs.answer(uint64(id), dialogAnswer{Allow: allow == 1, Remember: remember == 1})
+func skDialogAnswer(id C.uintptr_t, allow, remember C.int, host, port *C.char) {
+	a := dialogAnswer{Allow: allow == 1, Remember: remember == 1}
+	if host != nil {
+		a.Host = C.GoString(host)
+	}
+	if port != nil {
+		a.Port = C.GoString(port)
+	}
+	dialogs.answer(uint64(id), a)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 //export skDialogArmed

@@ -26,6 +26,9 @@ typedef struct {
     const char *deny_label;
     const char *allow_label;
     const char *remember_label; /* NULL or "": no "remember" checkbox */
+    int editable;               /* show editable host and port fields */
+    const char *edit_host;
+    const char *edit_port;
     int arm_ms;
 } sk_dialog_spec;
 

@@ -21,7 +21,8 @@ import (
 )
 
 // Prompt is what the consent dialog shows. Every field comes from Go's own view of the request: the
-// origin from the shell, the host as policy parsed it, and the addresses Go resolved.
+// origin from the shell, the host as policy parsed it, and the addresses Go resolved. Host is empty
+// (and Port may be 0) when the page left the destination for the user to choose.
 type Prompt struct {
 	Origin       string
 	Protocol     policy.Protocol
@@ -38,6 +39,9 @@ type Answer struct {
 	Allow bool
 	// Remember asks for a lasting grant: "allow future connections to this address from <origin>".
 	Remember bool
+	// Host and Port are the destination as the user left it in the dialog, as typed (empty when the
+	// prompt had no fields). The manager parses them and asks the policy again.
+	Host, Port string
 }
 
 // Prompter asks the user to allow a connection. It blocks until the user answers or ctx ends; an

@@ -162,10 +162,17 @@ func DecodeOpen(payload []byte) (OpenRequest, error) {
 	if r.Kind != "tcp" {
 		return OpenRequest{}, inputErrorf("unsupported socket kind")
 	}
-	if r.RemoteAddress == "" {
-		return OpenRequest{}, inputErrorf("remoteAddress is required")
+	// An open without an address (the explainer allows it) leaves the destination to the user; the
+	// port may then be left out too. An address that is present must not be empty: that is a bad
+	// argument, not a request to ask.
+	var presence struct {
+		RemoteAddress *string `json:"remoteAddress"`
 	}
-	if r.RemotePort != math.Trunc(r.RemotePort) || r.RemotePort < 1 || r.RemotePort > 65535 {
+	if json.Unmarshal(payload, &presence) == nil && presence.RemoteAddress != nil && *presence.RemoteAddress == "" {
+		return OpenRequest{}, inputErrorf("remoteAddress must not be empty")
+	}
+	portOptional := r.RemoteAddress == "" && r.RemotePort == 0
+	if !portOptional && (r.RemotePort != math.Trunc(r.RemotePort) || r.RemotePort < 1 || r.RemotePort > 65535) {
 		return OpenRequest{}, inputErrorf("remotePort must be an integer from 1 to 65535")
 	}
 	if r.KeepAliveDelay != nil {

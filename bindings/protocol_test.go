@@ -230,8 +230,11 @@ func TestDecodeOpen(t *testing.T) {
 		{"dnsQueryType not string", `{` + base + `,"dnsQueryType":4}`, false, OpenRequest{}},
 
 		// Destination and kind.
-		{"remoteAddress missing", `{"kind":"tcp","remotePort":7}`, false, OpenRequest{}},
+		// Without an address the user chooses the destination in the dialog (the explainer allows it).
+		{"remoteAddress missing: the user chooses", `{"kind":"tcp","remotePort":7}`, true, OpenRequest{Kind: "tcp", RemotePort: 7}},
 		{"remoteAddress empty", `{"kind":"tcp","remoteAddress":"","remotePort":7}`, false, OpenRequest{}},
+		{"no address and no port: the user chooses both", `{"kind":"tcp"}`, true, OpenRequest{Kind: "tcp"}},
+		{"no address and port 0 given", `{"kind":"tcp","remotePort":0}`, true, OpenRequest{Kind: "tcp"}},
 		{"remoteAddress not string", `{"kind":"tcp","remoteAddress":127,"remotePort":7}`, false, OpenRequest{}},
 		{"kind missing", `{"remoteAddress":"h","remotePort":7}`, false, OpenRequest{}},
 		{"kind udp", `{"kind":"udp","remoteAddress":"h","remotePort":7}`, false, OpenRequest{}},

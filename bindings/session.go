@@ -67,7 +67,10 @@ func (s *session) consent(ctx context.Context, key string, ask func() (Answer, e
 		s.mu.Unlock()
 		select {
 		case <-w.done:
-			return Answer{Allow: w.answer.Allow}, w.err
+			// Waiters follow the user's answer, including a destination edited in the dialog.
+			a := w.answer
+			a.Remember = false
+			return a, w.err
 		case <-ctx.Done():
 			return Answer{}, ctx.Err()
 		}

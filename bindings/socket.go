@@ -61,6 +61,18 @@ func newSocket(s *session, id uint32) *socket {
 	return sk
 }
 
+// target is one destination with what the policy decides on.
+type target struct {
+	host  policy.Host
+	port  int
+	addrs []netip.Addr
+}
+
+func (t target) key() string { return fmt.Sprintf("tcp|%s|%d", t.host.Name, t.port) }
+func (t target) display() string {
+	return "tcp://" + net.JoinHostPort(t.host.Name, strconv.Itoa(t.port))
+}
+
 // start validates the request, asks the policy (and the user when the policy says so), resolves and
 // dials. Nothing touches the network before the policy has decided on every resolved address.
 func (sk *socket) start(payload []byte) {
@@ -70,107 +82,184 @@ func (sk *socket) start(payload []byte) {
 		sk.finish(pageErrorOf(err))
 		return
 	}
-	host, err := policy.ParseHost(req.RemoteAddress)
-	if err != nil {
-		sk.finish(&PageError{Name: TypeError, Message: "remoteAddress is not a valid host name or IP address"})
-		return
-	}
-	port := int(req.RemotePort)
-
-	addrs, err := sk.resolve(host, req.DNSQueryType)
-	if err != nil {
-		m.log.Info("resolution failed", "host", host.Name, "error", err)
-		sk.finish(&PageError{Name: NetworkError, Message: "the host name could not be resolved"})
-		return
-	}
-
-	key := fmt.Sprintf("tcp|%s|%d", host.Name, port)
-	sk.s.mu.Lock()
-	granted := sk.s.allowed[key]
-	sk.s.mu.Unlock()
-	if !granted && m.cfg.Grants != nil {
-		granted = m.cfg.Grants.Granted(m.cfg.Origin, policy.TCP, policy.Connect, host.Name, port, false)
-	}
-	preq := policy.Request{
-		Origin:    m.cfg.Origin,
-		Protocol:  policy.TCP,
-		Mode:      policy.Connect,
-		Host:      host,
-		Port:      port,
-		Addresses: addrs,
-		Granted:   granted,
-	}
-	dec := policy.Decide(preq, m.cfg.Policy)
-	audit := AuditRecord{Origin: m.cfg.Origin, Protocol: string(policy.TCP), Mode: string(policy.Connect),
-		Host: host.Name, Port: port, Verdict: dec.Verdict.String(), Reason: string(dec.Reason)}
-	for _, a := range addrs {
-		audit.Addresses = append(audit.Addresses, a.String())
-	}
-	record := func(answer string, remember bool) {
-		if m.cfg.Audit != nil {
-			audit.Answer, audit.Remember = answer, remember
-			m.cfg.Audit.Record(audit)
+	var tgt target
+	// Without an address the user chooses the destination in the dialog: there is nothing to decide
+	// on before asking, and the page learns only what the user chose.
+	dec := policy.Decision{Verdict: policy.Ask, Reason: "needs-address"}
+	key := fmt.Sprintf("tcp|?|%p", sk)
+	if req.RemoteAddress != "" {
+		host, err := policy.ParseHost(req.RemoteAddress)
+		if err != nil {
+			sk.finish(&PageError{Name: TypeError, Message: "remoteAddress is not a valid host name or IP address"})
+			return
 		}
+		if tgt, err = sk.lookup(host, int(req.RemotePort), req.DNSQueryType); err != nil {
+			sk.finish(&PageError{Name: NetworkError, Message: "the host name could not be resolved"})
+			return
+		}
+		dec = sk.decide(tgt, false)
+		key = tgt.key()
 	}
-	m.log.Info("policy decision", "origin", m.cfg.Origin, "dest", "tcp://"+net.JoinHostPort(host.Name, strconv.Itoa(port)),
-		"verdict", dec.Verdict.String(), "reason", string(dec.Reason))
 	sk.s.mu.Lock()
 	failedBefore := sk.s.failed[key]
 	sk.s.mu.Unlock()
 	// Threat: DDoS of third parties. Attempts that are not to a granted, working destination spend
 	// the origin's tokens; a flood of them is refused with a clear error.
 	if (dec.Verdict == policy.Ask || failedBefore) && !m.limiter.Allow(m.cfg.Origin, m.now()) {
-		record("", false)
+		sk.audit(tgt, dec, "")
 		sk.finish(&PageError{Name: NotAllowedError,
 			Message: "too many connection attempts from this site; wait a little and try again"})
 		return
 	}
 	switch dec.Verdict {
 	case policy.Allow:
-		record("", false)
+		sk.audit(tgt, dec, "")
 	case policy.Ask:
-		// Threat: prompt fatigue. After repeated denials the site may not ask for a while.
-		if ok, until := m.lockout.MayAsk(m.cfg.Origin, m.now()); !ok {
-			record("", false)
-			sk.finish(&PageError{Name: NotAllowedError, Message: fmt.Sprintf(
-				"the user refused this site %d times in a row; it may ask again after %s",
-				policy.LockoutDenials, until.Format("15:04"))})
+		var ok bool
+		if tgt, ok = sk.ask(key, tgt, dec); !ok {
 			return
-		}
-		answer, err := sk.s.consent(sk.ctx, key, func() (Answer, error) {
-			a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
-				Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect, Host: host.Name, Port: port,
-				Addresses: addrs, LocalNetwork: dec.LocalNetwork,
-			})
-			// A prompt that was shown and not allowed (denied, closed, timed out) is a denial.
-			if err == nil || errors.Is(err, context.DeadlineExceeded) {
-				m.lockout.Answered(m.cfg.Origin, a.Allow && err == nil, m.now())
-			}
-			return a, err
-		})
-		if err != nil || !answer.Allow {
-			m.log.Info("connection not allowed", "dest", host.Name, "port", port, "error", err)
-			pe := &PageError{Name: NotAllowedError, Message: "the user did not allow this connection"}
-			errors.As(err, &pe)
-			record("deny", false)
-			sk.finish(pe)
-			return
-		}
-		record("allow", answer.Remember)
-		if answer.Remember && m.cfg.Grants != nil {
-			if err := m.cfg.Grants.Remember(m.cfg.Origin, policy.TCP, policy.Connect, host.Name, port, false); err != nil {
-				m.log.Error("could not remember the grant", "error", err)
-			} else {
-				m.log.Info("grant remembered", "origin", m.cfg.Origin, "dest", "tcp://"+net.JoinHostPort(host.Name, strconv.Itoa(port)))
-			}
 		}
 	default:
-		record("", false)
+		sk.audit(tgt, dec, "")
 		sk.finish(&PageError{Name: NotAllowedError, Message: dec.Message})
 		return
 	}
+	sk.connect(req, tgt)
+}
 
-	conn, err := sk.dial(req, addrs, port)
+// lookup resolves a destination once; the policy then decides on exactly these addresses.
+func (sk *socket) lookup(host policy.Host, port int, queryType string) (target, error) {
+	addrs, err := sk.resolve(host, queryType)
+	if err != nil {
+		sk.s.m.log.Info("resolution failed", "host", host.Name, "error", err)
+		return target{}, err
+	}
+	return target{host: host, port: port, addrs: addrs}, nil
+}
+
+// decide asks the policy about a destination, counting grants the page or the profile holds.
+func (sk *socket) decide(tgt target, userTyped bool) policy.Decision {
+	m := sk.s.m
+	sk.s.mu.Lock()
+	granted := sk.s.allowed[tgt.key()]
+	sk.s.mu.Unlock()
+	if !granted && m.cfg.Grants != nil {
+		granted = m.cfg.Grants.Granted(m.cfg.Origin, policy.TCP, policy.Connect, tgt.host.Name, tgt.port, false)
+	}
+	dec := policy.Decide(policy.Request{
+		Origin:    m.cfg.Origin,
+		Protocol:  policy.TCP,
+		Mode:      policy.Connect,
+		Host:      tgt.host,
+		Port:      tgt.port,
+		Addresses: tgt.addrs,
+		UserTyped: userTyped,
+		Granted:   granted,
+	}, m.cfg.Policy)
+	m.log.Info("policy decision", "origin", m.cfg.Origin, "dest", tgt.display(),
+		"verdict", dec.Verdict.String(), "reason", string(dec.Reason))
+	return dec
+}
+
+// audit hands one decision to the audit log.
+func (sk *socket) audit(tgt target, dec policy.Decision, answer string) {
+	m := sk.s.m
+	if m.cfg.Audit == nil {
+		return
+	}
+	r := AuditRecord{Origin: m.cfg.Origin, Protocol: string(policy.TCP), Mode: string(policy.Connect),
+		Host: tgt.host.Name, Port: tgt.port, Verdict: dec.Verdict.String(), Reason: string(dec.Reason), Answer: answer}
+	for _, a := range tgt.addrs {
+		r.Addresses = append(r.Addresses, a.String())
+	}
+	m.cfg.Audit.Record(r)
+}
+
+// ask puts the destination before the user and returns the destination the user allowed, which the
+// user may have edited; a changed destination is decided again by the policy, as typed by the user.
+// It finishes the socket itself when the answer is no.
+func (sk *socket) ask(key string, tgt target, dec policy.Decision) (target, bool) {
+	m := sk.s.m
+	// Threat: prompt fatigue. After repeated denials the site may not ask for a while.
+	if ok, until := m.lockout.MayAsk(m.cfg.Origin, m.now()); !ok {
+		sk.audit(tgt, dec, "")
+		sk.finish(&PageError{Name: NotAllowedError, Message: fmt.Sprintf(
+			"the user refused this site %d times in a row; it may ask again after %s",
+			policy.LockoutDenials, until.Format("15:04"))})
+		return tgt, false
+	}
+	answer, err := sk.s.consent(sk.ctx, key, func() (Answer, error) {
+		a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
+			Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect, Host: tgt.host.Name, Port: tgt.port,
+			Addresses: tgt.addrs, LocalNetwork: dec.LocalNetwork,
+		})
+		// A prompt that was shown and not allowed (denied, closed, timed out) is a denial.
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			m.lockout.Answered(m.cfg.Origin, a.Allow && err == nil, m.now())
+		}
+		return a, err
+	})
+	if err != nil || !answer.Allow {
+		m.log.Info("connection not allowed", "dest", tgt.display(), "error", err)
+		pe := &PageError{Name: NotAllowedError, Message: "the user did not allow this connection"}
+		errors.As(err, &pe)
+		sk.audit(tgt, dec, "deny")
+		sk.finish(pe)
+		return tgt, false
+	}
+	sk.audit(tgt, dec, "allow")
+	if edited := answer.Host != "" && (answer.Host != tgt.host.Name || answer.Port != strconv.Itoa(tgt.port)); edited {
+		var perr *PageError
+		if tgt, perr = sk.retarget(answer); perr != nil {
+			sk.finish(perr)
+			return tgt, false
+		}
+	} else if tgt.host.Name == "" {
+		sk.finish(&PageError{Name: NotAllowedError, Message: "the user did not enter an address"})
+		return tgt, false
+	}
+	if answer.Remember && m.cfg.Grants != nil {
+		if err := m.cfg.Grants.Remember(m.cfg.Origin, policy.TCP, policy.Connect, tgt.host.Name, tgt.port, false); err != nil {
+			m.log.Error("could not remember the grant", "error", err)
+		} else {
+			m.log.Info("grant remembered", "origin", m.cfg.Origin, "dest", tgt.display())
+		}
+	}
+	return tgt, true
+}
+
+// retarget takes the destination the user typed in the dialog, resolves it and asks the policy
+// again with UserTyped set: what the user typed is exempt from the rebinding rule (the user knows the
+// name is internal) but from nothing else, so port 443 or the organisation's blocks still refuse it.
+func (sk *socket) retarget(answer Answer) (target, *PageError) {
+	host, err := policy.ParseHost(answer.Host)
+	if err != nil {
+		return target{}, &PageError{Name: NotAllowedError, Message: "the address entered in the dialog is not a valid host name or IP address"}
+	}
+	port, err := strconv.Atoi(answer.Port)
+	if err != nil || port < 1 || port > 65535 {
+		return target{}, &PageError{Name: NotAllowedError, Message: "the port entered in the dialog is not a number from 1 to 65535"}
+	}
+	tgt, err := sk.lookup(host, port, "")
+	if err != nil {
+		return target{}, &PageError{Name: NetworkError, Message: "the host name could not be resolved"}
+	}
+	dec := sk.decide(tgt, true)
+	sk.audit(tgt, dec, "")
+	if dec.Verdict == policy.Deny {
+		return target{}, &PageError{Name: NotAllowedError, Message: dec.Message}
+	}
+	sk.s.mu.Lock()
+	sk.s.allowed[tgt.key()] = true
+	sk.s.mu.Unlock()
+	return tgt, nil
+}
+
+// connect dials the decided destination and starts moving bytes.
+func (sk *socket) connect(req OpenRequest, tgt target) {
+	m := sk.s.m
+	key := tgt.key()
+	conn, err := sk.dial(req, tgt.addrs, tgt.port)
 	sk.s.mu.Lock()
 	if err != nil {
 		sk.s.failed[key] = true
@@ -180,7 +269,7 @@ func (sk *socket) start(payload []byte) {
 	sk.s.mu.Unlock()
 	if err != nil {
 		m.limiter.Allow(m.cfg.Origin, m.now())
-		m.log.Info("connect failed", "dest", host.Name, "port", port, "error", err)
+		m.log.Info("connect failed", "dest", tgt.display(), "error", err)
 		sk.finish(dialError(err))
 		return
 	}

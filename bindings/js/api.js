@@ -278,9 +278,21 @@
       if (options === undefined || options === null || typeof options !== 'object') {
         throw new TE('openTCPSocket needs an options object');
       }
-      if (options.remoteAddress === undefined) throw new TE('remoteAddress is required');
-      if (options.remotePort === undefined) throw new TE('remotePort is required');
-      const s = new TCPSocket(options.remoteAddress, options.remotePort, options);
+      let s;
+      if (options.remoteAddress === undefined) {
+        // No address: the user chooses the destination in Socketeer's dialog, and the page learns
+        // only what the user chose (from the socket's remoteAddress and remotePort).
+        let port;
+        if (options.remotePort !== undefined) {
+          port = enforceRange(options.remotePort, 65535, 'remotePort');
+          if (port === 0) throw new TE('remotePort must be from 1 to 65535');
+        }
+        s = Object.create(TCPSocket.prototype);
+        cores.set(s, new Core(undefined, port, tcpOptions(options)));
+      } else {
+        if (options.remotePort === undefined) throw new TE('remotePort is required with remoteAddress');
+        s = new TCPSocket(options.remoteAddress, options.remotePort, options);
+      }
       return s.opened.then(() => s);
     } catch (e) {
       return P.reject(e);
