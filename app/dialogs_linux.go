@@ -93,8 +93,12 @@ func (c *consentPrompter) Ask(ctx context.Context, p bindings.Prompt) (bindings.
 		return bindings.Answer{}, ctx.Err()
 	}
 	defer func() { <-c.showing }()
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	asked, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	a := dialogs.ask(ctx, c.s, "consent", consentSpec(p))
+	a := dialogs.ask(asked, c.s, "consent", consentSpec(p))
+	if err := ctx.Err(); err != nil {
+		// The page withdrew the request (it closed the socket or went away): not the user's answer.
+		return bindings.Answer{}, err
+	}
 	return bindings.Answer{Allow: a.Allow, Remember: a.Remember, Host: a.Host, Port: a.Port}, nil
 }

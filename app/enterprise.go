@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"socketeer/policy"
 )
@@ -27,9 +28,18 @@ func loadEnterprise(dir string) (policy.Enterprise, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return disabledEnterprise(), fmt.Errorf("read %s: %w", main, err)
 	}
-	dropins, err := filepath.Glob(filepath.Join(dir, "policy.d", "*.json"))
-	if err != nil {
-		return disabledEnterprise(), fmt.Errorf("list policy drop-ins: %w", err)
+	// os.ReadDir, not filepath.Glob: Glob hides a folder it cannot read, which would drop the
+	// drop-ins' rules silently (fail open).
+	dropinDir := filepath.Join(dir, "policy.d")
+	entries, err := os.ReadDir(dropinDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return disabledEnterprise(), fmt.Errorf("read %s: %w", dropinDir, err)
+	}
+	var dropins []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") && !e.IsDir() {
+			dropins = append(dropins, filepath.Join(dropinDir, e.Name()))
+		}
 	}
 	sort.Strings(dropins)
 	paths = append(paths, dropins...)

@@ -274,7 +274,7 @@ func (s *site) pin(host, sha string) error {
 			return err
 		}
 	}
-	s.profile = p
+	onGTK(func() { s.profile = p }) // s.profile belongs to the GTK thread
 	return nil
 }
 

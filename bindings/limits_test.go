@@ -1,8 +1,12 @@
 package bindings
 
 import (
+	"context"
+	"errors"
 	"net"
+	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,5 +91,40 @@ func TestBridgeRateLimitsFailingAttempts(t *testing.T) {
 	// A granted, working destination is not limited, however many sockets the page opens to it.
 	for id := uint32(101); id < 101+2*attemptBurst; id++ {
 		c.openOK(t, id, echoSrv.port, nil)
+	}
+}
+
+// countingResolver records lookups; it answers none, so any lookup shows up as a failure too.
+type countingResolver struct{ n atomic.Int32 }
+
+func (r *countingResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	r.n.Add(1)
+	return nil, errors.New("no lookups in this test")
+}
+
+// TestBridgeNoLookupBeforePolicy: requests the policy refuses without an address (API disabled, port
+// 443) are refused before any DNS query, so a page cannot probe internal names through them.
+func TestBridgeNoLookupBeforePolicy(t *testing.T) {
+	for name, tc := range map[string]struct {
+		cfg  policy.Config
+		port int
+	}{
+		"api disabled": {policy.Config{Disabled: true}, 22},
+		"port 443":     {policy.Config{}, 443},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := &countingResolver{}
+			b := startBridge(t, Config{Policy: tc.cfg, Resolver: res}, true)
+			c := b.connect(t)
+			if err := c.open(1, tc.port, map[string]any{"remoteAddress": "payroll.corp.internal"}); err != nil {
+				t.Fatal(err)
+			}
+			if pe := c.expectError(t, 1); pe.Name != NotAllowedError {
+				t.Fatalf("got %+v", pe)
+			}
+			if n := res.n.Load(); n != 0 {
+				t.Fatalf("%d DNS lookups for a refused request", n)
+			}
+		})
 	}
 }

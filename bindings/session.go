@@ -226,10 +226,11 @@ func (s *session) sendFrame(frame []byte) {
 // shutdown closes the WebSocket and every socket of the session. It is safe to call more than once.
 func (s *session) shutdown() {
 	s.cancel()
+	// Close first: it unblocks a writer stuck on a peer that stopped reading, which holds wmu.
+	s.ws.Close()
 	s.wmu.Lock()
 	s.dead = true
 	s.wmu.Unlock()
-	s.ws.Close()
 	s.mu.Lock()
 	all := make([]*socket, 0, len(s.sockets))
 	for _, sk := range s.sockets {

@@ -93,6 +93,19 @@ func (sk *socket) start(payload []byte) {
 			sk.finish(&PageError{Name: TypeError, Message: "remoteAddress is not a valid host name or IP address"})
 			return
 		}
+		// Threat: probing internal names. What can be refused without an address (API disabled,
+		// origin blocked, bad port, port 443) is refused before any DNS query is made.
+		if pre := policy.Decide(policy.Request{Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect,
+			Host: host, Port: int(req.RemotePort)}, m.cfg.Policy); pre.Verdict == policy.Deny && pre.Reason != policy.ReasonUnresolved {
+			tgt = target{host: host, port: int(req.RemotePort)}
+			sk.logDecision(tgt, pre)
+			if !sk.spendAttempt(tgt, pre, false) {
+				return
+			}
+			sk.audit(tgt, pre, "")
+			sk.finish(&PageError{Name: NotAllowedError, Message: pre.Message})
+			return
+		}
 		if tgt, err = sk.lookup(host, int(req.RemotePort), req.DNSQueryType); err != nil {
 			sk.finish(&PageError{Name: NetworkError, Message: "the host name could not be resolved"})
 			return
@@ -103,12 +116,7 @@ func (sk *socket) start(payload []byte) {
 	sk.s.mu.Lock()
 	failedBefore := sk.s.failed[key]
 	sk.s.mu.Unlock()
-	// Threat: DDoS of third parties. Attempts that are not to a granted, working destination spend
-	// the origin's tokens; a flood of them is refused with a clear error.
-	if (dec.Verdict == policy.Ask || failedBefore) && !m.limiter.Allow(m.cfg.Origin, m.now()) {
-		sk.audit(tgt, dec, "")
-		sk.finish(&PageError{Name: NotAllowedError,
-			Message: "too many connection attempts from this site; wait a little and try again"})
+	if !sk.spendAttempt(tgt, dec, failedBefore) {
 		return
 	}
 	switch dec.Verdict {
@@ -125,6 +133,25 @@ func (sk *socket) start(payload []byte) {
 		return
 	}
 	sk.connect(req, tgt)
+}
+
+// spendAttempt charges the origin's token bucket for an attempt that is not to a granted, working
+// destination, and refuses the attempt when the bucket is empty.
+//
+// Threat: DDoS of third parties, and floods of refused requests that would crowd the audit log.
+// Granted destinations that work are never limited.
+func (sk *socket) spendAttempt(tgt target, dec policy.Decision, failedBefore bool) bool {
+	m := sk.s.m
+	if dec.Verdict == policy.Allow && !failedBefore {
+		return true
+	}
+	if m.limiter.Allow(m.cfg.Origin, m.now()) {
+		return true
+	}
+	sk.audit(tgt, dec, "")
+	sk.finish(&PageError{Name: NotAllowedError,
+		Message: "too many connection attempts from this site; wait a little and try again"})
+	return false
 }
 
 // lookup resolves a destination once; the policy then decides on exactly these addresses.
@@ -156,9 +183,14 @@ func (sk *socket) decide(tgt target, userTyped bool) policy.Decision {
 		UserTyped: userTyped,
 		Granted:   granted,
 	}, m.cfg.Policy)
+	sk.logDecision(tgt, dec)
+	return dec
+}
+
+func (sk *socket) logDecision(tgt target, dec policy.Decision) {
+	m := sk.s.m
 	m.log.Info("policy decision", "origin", m.cfg.Origin, "dest", tgt.display(),
 		"verdict", dec.Verdict.String(), "reason", string(dec.Reason))
-	return dec
 }
 
 // audit hands one decision to the audit log.

@@ -115,7 +115,7 @@
         case 'opened': return this.onOpened(m.info || {});
         case 'data': return this.onData(m.data);
         case 'eof':
-          if (!this.readDone) { this.readDone = true; try { this.readCtl.close(); } catch (e) { /* already closed */ } }
+          if (!this.readDone) { this.readDone = true; this.closeReadable(); }
           return;
         case 'credit':
           this.credit += m.n;
@@ -166,6 +166,13 @@
       if (this.readDone || !(data instanceof U8)) return;
       this.received += data.byteLength;
       this.readCtl.enqueue(data);
+    }
+
+    // closeReadable ends the readable; on a byte stream a pending BYOB read is answered too, since
+    // closing alone leaves it waiting.
+    closeReadable() {
+      try { this.readCtl.close(); } catch (e) { /* already closed */ }
+      try { if (this.readCtl.byobRequest) this.readCtl.byobRequest.respond(0); } catch (e) { /* no BYOB read */ }
     }
 
     // Credit goes back to Go as the page consumes data, a quarter window at a time; a page that
@@ -222,7 +229,7 @@
       if (this.state === 'closed' || this.state === 'errored') return;
       this.state = 'closed';
       sockets.delete(this.id);
-      if (this.readCtl && !this.readDone) { this.readDone = true; try { this.readCtl.close(); } catch (e) { /* done */ } }
+      if (this.readCtl && !this.readDone) { this.readDone = true; this.closeReadable(); }
       if (this.writeCtl && !this.writeDone) {
         this.writeDone = true;
         try { this.writeCtl.error(new DOMEx('the socket is closed', 'InvalidStateError')); } catch (e) { /* done */ }
