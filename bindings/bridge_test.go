@@ -645,14 +645,14 @@ func TestBridgeWriteCreditPoolConserved(t *testing.T) {
 				}
 			}
 		}
-		if free := b.m.poolFreeForTest(); free > DefaultMaxBuffered {
-			t.Fatalf("round %d: the pool holds %d bytes of free credit, more than MaxBuffered (%d)",
-				round, free, int64(DefaultMaxBuffered))
+		if free := b.m.poolFreeForTest(); free > poolSize(b.m.cfg) {
+			t.Fatalf("round %d: the pool holds %d bytes of free credit, more than its size (%d)",
+				round, free, poolSize(b.m.cfg))
 		}
 	}
 	waitUntil(t, "every socket is released", func() bool { return b.m.OpenSockets() == 0 })
-	if free := b.m.poolFreeForTest(); free != DefaultMaxBuffered {
-		t.Fatalf("with every socket closed the pool holds %d bytes, want exactly %d", free, int64(DefaultMaxBuffered))
+	if free := b.m.poolFreeForTest(); free != poolSize(b.m.cfg) {
+		t.Fatalf("with every socket closed the pool holds %d bytes, want exactly %d", free, poolSize(b.m.cfg))
 	}
 }
 

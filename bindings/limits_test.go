@@ -2,10 +2,12 @@ package bindings
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -126,5 +128,65 @@ func TestBridgeNoLookupBeforePolicy(t *testing.T) {
 				t.Fatalf("%d DNS lookups for a refused request", n)
 			}
 		})
+	}
+}
+
+// TestBridgeIdleCreditCannotStarveNewSockets: one socket writes to a peer that never reads until
+// the origin's whole pool is lent out and stuck; a new socket must still get write credit at once (its
+// base credit), instead of waiting forever for credit that idle sockets hold.
+func TestBridgeIdleCreditCannotStarveNewSockets(t *testing.T) {
+	cfg := Config{MaxSockets: 4, MaxBuffered: 4*baseWriteCredit + 32<<10}
+	b := startBridge(t, cfg, true)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var heldMu sync.Mutex
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.(*net.TCPConn).SetReadBuffer(4096) // a peer that never reads, with little buffer
+			heldMu.Lock()
+			held = append(held, conn)
+			heldMu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		heldMu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		heldMu.Unlock()
+	})
+	port := ln.Addr().(*net.TCPAddr).Port
+	c := b.connect(t)
+	_, credit := c.openOK(t, 1, port, map[string]any{"sendBufferSize": 4096})
+	go func() {
+		payload := make([]byte, MaxChunk)
+		for {
+			for credit > 0 {
+				n := min(credit, MaxChunk)
+				if c.send(OpData, 1, payload[:n]) != nil {
+					return
+				}
+				credit -= n
+			}
+			f, err := c.next(1)
+			if err != nil {
+				return
+			}
+			if f.Op == OpWriteCredit {
+				credit += int64(binary.BigEndian.Uint32(f.Payload))
+			}
+		}
+	}()
+	waitUntil(t, "the pool to be lent out", func() bool { return b.m.poolFreeForTest() == 0 })
+	if _, got := c.openOK(t, 2, port, nil); got < baseWriteCredit {
+		t.Fatalf("a new socket got %d bytes of write credit while the pool was dry, want at least %d", got, baseWriteCredit)
 	}
 }

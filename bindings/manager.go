@@ -63,10 +63,16 @@ const (
 	DefaultMaxBuffered = 64 << 20
 
 	// initialWriteWindow is the write credit a new socket starts with; it doubles up to
-	// maxWriteWindow while the page keeps using all of it. Starting small means 1024 idle sockets
-	// hold at most 64 MiB of credit, while a bulk sender reaches the full window in four round trips.
+	// maxWriteWindow while the page keeps using all of it, so a bulk sender reaches the full window
+	// in four round trips.
 	initialWriteWindow = 64 << 10
 	maxWriteWindow     = 1 << 20
+
+	// baseWriteCredit is credit every socket may hold without borrowing from the origin's pool. It
+	// is set aside for every possible socket (MaxSockets of them), and only credit beyond it is
+	// borrowed from what is left of MaxBuffered. Idle sockets that kept a grown window can therefore
+	// exhaust the pool, but never starve a new socket: it can always write with its base credit.
+	baseWriteCredit = 32 << 10
 
 	// attemptBurst and attemptRate shape the per-origin token bucket for connection attempts that
 	// are not to a granted, working destination (threat: using the user's machine to flood third
@@ -153,10 +159,15 @@ func NewManager(cfg Config) *Manager {
 		limiter:  policy.NewLimiter(attemptBurst, attemptRate),
 		lockout:  policy.NewLockout(),
 		now:      time.Now,
-		poolFree: cfg.MaxBuffered,
+		poolFree: poolSize(cfg),
 		waiters:  map[*socket]struct{}{},
 		sessions: map[*session]struct{}{},
 	}
+}
+
+// poolSize is the credit sockets may borrow beyond their base: MaxBuffered less every socket's base.
+func poolSize(cfg Config) int64 {
+	return max(0, cfg.MaxBuffered-int64(cfg.MaxSockets)*baseWriteCredit)
 }
 
 // Origin is the origin this manager serves.

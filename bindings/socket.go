@@ -48,6 +48,7 @@ type socket struct {
 	credit    int64
 	queue     [][]byte
 	queued    int64
+	borrowed  int64 // the part of credit+queued beyond baseWriteCredit, taken from the pool
 	window    int64
 	starved   bool
 	wshut     bool
@@ -519,8 +520,9 @@ func (sk *socket) writeLoop() {
 			return
 		}
 		sk.queued -= n
+		release := sk.settleBorrowed()
 		sk.mu.Unlock()
-		m.returnCredit(sk, n, false)
+		m.returnCredit(sk, release, false)
 		sk.regrant()
 	}
 }
@@ -567,12 +569,29 @@ func (sk *socket) regrant() {
 		sk.mu.Unlock()
 		return
 	}
-	got := sk.s.m.takeCredit(sk, want)
-	sk.credit += got
-	sk.mu.Unlock()
-	if got > 0 {
-		sk.s.send(OpWriteCredit, sk.id, Uint32Payload(uint32(got)))
+	// Only what goes beyond the socket's base credit is borrowed from the origin's pool.
+	held := sk.credit + sk.queued
+	need := max(0, held+want-baseWriteCredit) - sk.borrowed
+	got := int64(0)
+	if need > 0 {
+		got = sk.s.m.takeCredit(sk, need)
 	}
+	grant := want - (need - got)
+	sk.borrowed += got
+	sk.credit += grant
+	sk.mu.Unlock()
+	if grant > 0 {
+		sk.s.send(OpWriteCredit, sk.id, Uint32Payload(uint32(grant)))
+	}
+}
+
+// settleBorrowed recomputes what the socket borrows after data left its queue and returns what it
+// no longer needs. Called with sk.mu held.
+func (sk *socket) settleBorrowed() int64 {
+	now := max(0, sk.credit+sk.queued-baseWriteCredit)
+	release := sk.borrowed - now
+	sk.borrowed = now
+	return release
 }
 
 func (sk *socket) shutdownWrite() {
@@ -619,8 +638,8 @@ func (sk *socket) finish(perr *PageError) {
 		return
 	}
 	sk.done = true
-	held := sk.credit + sk.queued
-	sk.credit, sk.queued, sk.queue = 0, 0, nil
+	held := sk.borrowed
+	sk.credit, sk.queued, sk.queue, sk.borrowed = 0, 0, nil, 0
 	conn := sk.conn
 	sk.cond.Broadcast()
 	sk.mu.Unlock()
