@@ -26,6 +26,10 @@
 
   let ws = null;
   let ready = false;
+  // Once the bridge connection of this document has ended (Go dropped it, or the page is going
+  // away), it is not opened again: a document that could reconnect at will could also outlive the
+  // navigation that was meant to end its sockets.
+  let lost = false;
   let pending = [];
   const live = new Set();
 
@@ -77,12 +81,14 @@
     ws.onclose = () => {
       ws = null;
       ready = false;
+      lost = true;
       pending = [];
       failAll('the connection to Socketeer was lost');
     };
   }
 
   function send(f) {
+    if (lost) return;
     if (!ws) connect();
     if (ready) ws.send(f); else pending.push(f);
   }
@@ -96,6 +102,10 @@
     if (!op) return;
     switch (m.op) {
       case 'open': {
+        if (lost) {
+          toPage({ op: 'error', id, name: 'NetworkError', message: 'the connection to Socketeer was lost; reload the page' });
+          break;
+        }
         // Only the known option fields travel; Go rejects anything malformed.
         const o = m.options || {};
         const req = { kind: 'tcp' };
