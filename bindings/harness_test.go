@@ -152,8 +152,9 @@ var errBadGoFrame = errors.New("malformed frame from Go")
 // Incoming frames are queued without bound, so that the reader never blocks Go's writer while a test
 // is busy sending; a blocked writer would otherwise stall the session and hide what is being tested.
 type bridgeClient struct {
-	ws  *websocket.Conn
-	wmu sync.Mutex
+	ws         *websocket.Conn
+	wmu        sync.Mutex
+	activation uint64
 
 	mu      sync.Mutex
 	frames  map[uint32][]Frame
@@ -343,7 +344,10 @@ func (c *bridgeClient) expectError(tb testing.TB, id uint32) PageError {
 
 // open asks for a TCP socket to 127.0.0.1:port; extra adds or overrides request fields.
 func (c *bridgeClient) open(id uint32, port int, extra map[string]any) error {
-	req := map[string]any{"kind": "tcp", "remoteAddress": "127.0.0.1", "remotePort": port}
+	// Every open carries a fresh input event, as the relay's would after a click; tests of the
+	// activation rule override it.
+	c.activation++
+	req := map[string]any{"kind": "tcp", "remoteAddress": "127.0.0.1", "remotePort": port, "activation": c.activation}
 	for k, v := range extra {
 		req[k] = v
 	}

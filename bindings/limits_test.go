@@ -190,3 +190,35 @@ func TestBridgeIdleCreditCannotStarveNewSockets(t *testing.T) {
 		t.Fatalf("a new socket got %d bytes of write credit while the pool was dry, want at least %d", got, baseWriteCredit)
 	}
 }
+
+// TestBridgeActivationGatesPrompts: a prompt needs fresh user input, each input serves one prompt,
+// and a destination the user already allowed needs none (threat: connections without the user knowing).
+func TestBridgeActivationGatesPrompts(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	first := startTCPServer(t, echo)
+	second := startTCPServer(t, echo)
+	c := b.connect(t)
+
+	if err := c.open(1, first.port, map[string]any{"activation": 0}); err != nil {
+		t.Fatal(err)
+	}
+	if pe := c.expectError(t, 1); pe.Name != NotAllowedError || !strings.Contains(pe.Message, "click or key press") {
+		t.Fatalf("an open without input: %+v", pe)
+	}
+	c.openOK(t, 2, first.port, map[string]any{"activation": 7})
+	// The same input event cannot serve a second prompt.
+	if err := c.open(3, second.port, map[string]any{"activation": 7}); err != nil {
+		t.Fatal(err)
+	}
+	if pe := c.expectError(t, 3); pe.Name != NotAllowedError {
+		t.Fatalf("a reused input: %+v", pe)
+	}
+	// The allowed destination reconnects without input.
+	c.openOK(t, 4, first.port, map[string]any{"activation": 0})
+	if n := b.prompter.calls(); n != 1 {
+		t.Fatalf("the user was asked %d times, want 1", n)
+	}
+	if n := second.accepts.Load(); n != 0 {
+		t.Fatalf("the destination asked for without input saw %d connections", n)
+	}
+}

@@ -128,6 +128,9 @@ type OpenRequest struct {
 	SendBufferSize    *uint64 `json:"sendBufferSize"`
 	ReceiveBufferSize *uint64 `json:"receiveBufferSize"`
 	DNSQueryType      string  `json:"dnsQueryType"`
+	// Activation is set by the relay, never by the page: the number of the trusted input event
+	// the request came with, 0 when there was none.
+	Activation uint64 `json:"activation"`
 }
 
 // maxKeepAliveDelay is the longest keep-alive idle time the kernel accepts, in milliseconds.

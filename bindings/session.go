@@ -41,6 +41,8 @@ type session struct {
 	// allowed holds the destinations the user allowed during this page's life, so a page that
 	// reconnects (or opens several sockets) to the destination it was just allowed is not asked again.
 	allowed map[string]bool
+	// lastActivation is the number of the input event that last let this page ask the user.
+	lastActivation uint64
 	// failed holds destinations whose last connection attempt failed: attempts to them are rate
 	// limited even when the user allowed them.
 	failed map[string]bool
@@ -53,6 +55,21 @@ type consentWait struct {
 	done   chan struct{}
 	answer Answer
 	err    error
+}
+
+// errNoActivation refuses a prompt that no fresh user input asked for.
+var errNoActivation = &PageError{Name: NotAllowedError,
+	Message: "connecting to a new destination needs a click or key press on the page first"}
+
+// takeActivation consumes the input event a request came with: each one lets the page ask once.
+func (s *session) takeActivation(seq uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq == 0 || seq <= s.lastActivation {
+		return errNoActivation
+	}
+	s.lastActivation = seq
+	return nil
 }
 
 // consent returns the user's answer for a destination of this page, asking at most once at a time.

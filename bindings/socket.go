@@ -125,7 +125,7 @@ func (sk *socket) start(payload []byte) {
 		sk.audit(tgt, dec, "")
 	case policy.Ask:
 		var ok bool
-		if tgt, ok = sk.ask(key, tgt, dec); !ok {
+		if tgt, ok = sk.ask(key, tgt, dec, req.Activation); !ok {
 			return
 		}
 	default:
@@ -211,7 +211,7 @@ func (sk *socket) audit(tgt target, dec policy.Decision, answer string) {
 // ask puts the destination before the user and returns the destination the user allowed, which the
 // user may have edited; a changed destination is decided again by the policy, as typed by the user.
 // It finishes the socket itself when the answer is no.
-func (sk *socket) ask(key string, tgt target, dec policy.Decision) (target, bool) {
+func (sk *socket) ask(key string, tgt target, dec policy.Decision, activation uint64) (target, bool) {
 	m := sk.s.m
 	// Threat: prompt fatigue. After repeated denials the site may not ask for a while.
 	if ok, until := m.lockout.MayAsk(m.cfg.Origin, m.now()); !ok {
@@ -222,6 +222,11 @@ func (sk *socket) ask(key string, tgt target, dec policy.Decision) (target, bool
 		return tgt, false
 	}
 	answer, err := sk.s.consent(sk.ctx, key, func() (Answer, error) {
+		// Threat: connections without the user knowing. A prompt needs fresh user input, consumed
+		// here; requests that share this prompt share its input.
+		if err := sk.s.takeActivation(activation); err != nil {
+			return Answer{}, err
+		}
 		a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
 			Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect, Host: tgt.host.Name, Port: tgt.port,
 			Addresses: tgt.addrs, LocalNetwork: dec.LocalNetwork,

@@ -31,6 +31,7 @@ func TestUserChoosesDestination(t *testing.T) {
 	enter := func(host string, port int) {
 		t.Helper()
 		mark := app.Mark()
+		gestureClick(t, d, site)
 		app.WaitLogAfter(t, mark, reDialogArmed, dialogTimeout)
 		win := d.WaitWindow(t, "^Socketeer: connection request$", dialogTimeout)
 		d.Key(t, win, "alt+h", "ctrl+a")

@@ -19,7 +19,9 @@ func TestEchoBothShapes(t *testing.T) {
 	site := StartSite(t, testdataFiles(t, "echo"), strictCSP)
 	d, app := openPinnedSite(t, site, fmt.Sprintf("/index.html?allow=%d&deny=%d", allowAddr.Port, denyAddr.Port))
 
+	gestureClick(t, d, site)
 	mark := answerConsent(t, d, app, 0, true)
+	gestureClick(t, d, site)
 	answerConsent(t, d, app, mark, false)
 	res := site.WaitResult(t, resultTimeout)
 	pretty, _ := json.MarshalIndent(res, "", "  ")

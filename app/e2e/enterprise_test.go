@@ -61,6 +61,7 @@ func TestEnterprisePolicy(t *testing.T) {
 	page := fmt.Sprintf("/index.html?ports=%d,%d,%d", granted.Port, blocked.Port, other.Port)
 	d := StartXvfb(t)
 	app := startWithPolicy(t, d, dirs, map[string]string{"policy.json": policyJSON}, "open", site.URL+page)
+	gestureClick(t, d, site) // only the destination the policy leaves to the user asks for one
 
 	res := site.WaitResult(t, resultTimeout)
 	got := fmt.Sprint(res["outcomes"])
@@ -98,6 +99,7 @@ func TestEnterprisePolicy(t *testing.T) {
 		"policy.d/50-broken.json": `{"allowPort443": tru}`,
 	}, "open", site.URL+page)
 	broken.WaitLog(t, regexp.MustCompile(`socket policy is invalid.*50-broken.json`), pageTimeout)
+	gestureClick(t, d, site)
 	res = site.WaitResult(t, resultTimeout)
 	if got := fmt.Sprint(res["outcomes"]); strings.Count(got, "NotAllowedError") != 3 {
 		t.Errorf("with a broken policy file the page got %s, want three refusals", got)

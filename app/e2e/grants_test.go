@@ -17,6 +17,7 @@ func TestRememberRestartRevoke(t *testing.T) {
 	page := "/index.html?port=" + strconv.Itoa(echo.Port)
 	d, app := openPinnedSite(t, site, page)
 
+	gestureClick(t, d, site)
 	app.WaitLog(t, reDialogArmed, dialogTimeout)
 	win := d.WaitWindow(t, "^Socketeer: connection request$", dialogTimeout)
 	d.Key(t, win, "alt+r")
@@ -35,7 +36,8 @@ func TestRememberRestartRevoke(t *testing.T) {
 		t.Fatalf("grants list: %q", out)
 	}
 
-	again := StartApp(t, d, env, "open", site.URL+page)
+	// The remembered destination reconnects without any click.
+	again := StartApp(t, d, env, "open", site.URL+page+"&click=0")
 	if res := site.WaitResult(t, resultTimeout); res["held"] != true {
 		t.Fatalf("the remembered destination did not reconnect: %v", res)
 	}
@@ -50,6 +52,7 @@ func TestRememberRestartRevoke(t *testing.T) {
 		t.Fatalf("grants revoke: %q %q", out, errOut)
 	}
 	third := StartApp(t, d, env, "open", site.URL+page)
+	gestureClick(t, d, site)
 	answerConsent(t, d, third, 0, false)
 	if res := site.WaitResult(t, resultTimeout); res["held"] != false || res["error"] != "NotAllowedError" {
 		t.Fatalf("after revoking, the page got %v", res)

@@ -337,7 +337,16 @@ func TestHostileFrames(t *testing.T) {
 	d, app := openPinnedSite(t, site, fmt.Sprintf("/index.html?echo=%d&forge=%d&other=%s", echoAddr.Port, forgeAddr.Port, other))
 
 	// First dialog: the same-origin frame's open; second: the top page's sentinel.
+	// Each open needs a click in its own document: the same-origin frame sits at the top left, the
+	// top page's own area is below and to the right of every frame.
+	if p := gestureClick(t, d, site); p != "/frame-same.html" {
+		t.Fatalf("the first page to wait for a click is %s, want the same-origin frame", p)
+	}
 	next := hostileConsent(t, d, app, 0, true)
+	if p := site.WaitGesture(t, pageTimeout); p != "/index.html" {
+		t.Fatalf("the second page to wait for a click is %s, want the top page", p)
+	}
+	clickSite(t, d, 900, 650)
 	hostileConsent(t, d, app, next, true)
 	res := hostileResult(t, site, "")
 
@@ -457,6 +466,7 @@ func TestHostileRelayForgery(t *testing.T) {
 	answered := 0
 	step := func(from int, allow bool, want ...string) (int, string) {
 		t.Helper()
+		gestureClick(t, d, site)
 		i, m := hostileIndex(t, app, from, reHostileAsk, dialogTimeout)
 		if !slices.Contains(want, m[1]) {
 			t.Fatalf("the next consent request is for %s, want one of %v", m[1], want)
@@ -578,6 +588,7 @@ func TestHostileSocketFlood(t *testing.T) {
 	echoAddr, echoStats := StartEchoServer(t)
 	site := StartSite(t, testdataFiles(t, "hostile_flood"), strictCSP)
 	d, app := openPinnedSite(t, site, fmt.Sprintf("/index.html?echo=%d", echoAddr.Port))
+	gestureClick(t, d, site)
 	hostileConsent(t, d, app, 0, true)
 	res := hostileResult(t, site, "")
 
@@ -717,6 +728,7 @@ func TestHostileNavigation(t *testing.T) {
 	d, app := openPinnedSite(t, site, fmt.Sprintf("/index.html?other=%s&echo=%d", other.URL, echoAddr.Port))
 
 	// The page opens a socket, leaves it open and reloads.
+	gestureClick(t, d, site)
 	hostileConsent(t, d, app, 0, true)
 	res := hostileResult(t, site, "reloaded")
 	hostileExpect(t, res, "api", "function")

@@ -27,7 +27,9 @@ func TestDNSRebinding(t *testing.T) {
 		"open", site.URL+"/index.html?port="+strconv.Itoa(echo.Port))
 
 	app.WaitLog(t, regexp.MustCompile(`msg="policy decision" \S+ dest=tcp://rebind.example.com:\d+ verdict=deny reason=non-public-resolution`), pageTimeout)
-	answerConsent(t, d, app, app.Mark(), true)
+	mark := app.Mark()
+	gestureClick(t, d, site)
+	answerConsent(t, d, app, mark, true)
 	res := site.WaitResult(t, resultTimeout)
 	if got := fmt.Sprint(res["publicName"]); !strings.Contains(got, "outcome:NotAllowedError") {
 		t.Errorf("a public name resolving to loopback gave %s", got)

@@ -70,6 +70,8 @@ type SiteServer struct {
 	srv     *httptest.Server
 	results chan map[string]any
 	bad     chan error
+	// gestures carries the page path of every POST /waiting: a page waiting for a click.
+	gestures chan string
 
 	mu      sync.Mutex
 	files   map[string]string
@@ -92,6 +94,7 @@ func StartSite(t testing.TB, files map[string]string, csp string) *SiteServer {
 		Fingerprint: fp,
 		CertPEM:     certPEM,
 		results:     make(chan map[string]any, 64),
+		gestures:    make(chan string, 64),
 		bad:         make(chan error, 64),
 		files:       map[string]string{},
 		csp:         csp,
@@ -127,6 +130,19 @@ func cleanPath(p string) string {
 
 // SetFile adds or replaces a file while the server runs, for tests that
 // change the site between two loads.
+// WaitGesture waits until a page of the site says it waits for a click (see
+// testdata/shared/gesture.js) and returns that page's path.
+func (s *SiteServer) WaitGesture(t testing.TB, timeout time.Duration) string {
+	t.Helper()
+	select {
+	case p := <-s.gestures:
+		return p
+	case <-time.After(timeout):
+		t.Fatalf("e2e: no page of %s waited for a click within %v", s.URL, timeout)
+		return ""
+	}
+}
+
 func (s *SiteServer) SetFile(p, content string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -168,6 +184,14 @@ func (s *SiteServer) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && p == "/result":
 		s.postResult(w, r)
+	case r.Method == http.MethodPost && p == "/waiting":
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		s.gestures <- string(body)
+		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPost && p == "/log":
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 		if err != nil {

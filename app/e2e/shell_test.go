@@ -28,6 +28,7 @@ func TestConsentDialogGuards(t *testing.T) {
 	app.WaitLog(t, rePageLoaded, pageTimeout)
 
 	// 1: Alt+A before arming does nothing; Escape then denies.
+	gestureClick(t, d, site)
 	shown := app.WaitLog(t, regexp.MustCompile(`msg="dialog shown" kind=consent id=(\d+)`), dialogTimeout)
 	win := d.WaitWindow(t, "^Socketeer: connection request$", dialogTimeout)
 	early := app.Mark()
@@ -44,6 +45,7 @@ func TestConsentDialogGuards(t *testing.T) {
 
 	// 2: Enter takes the default button, Deny.
 	mark = app.Mark()
+	gestureClick(t, d, site)
 	app.WaitLogAfter(t, mark, reDialogArmed, dialogTimeout)
 	win = d.WaitWindow(t, "^Socketeer: connection request$", dialogTimeout)
 	next := app.Mark()
@@ -51,7 +53,9 @@ func TestConsentDialogGuards(t *testing.T) {
 	app.WaitLogAfter(t, next, regexp.MustCompile(`msg="dialog answered" id=\d+ allow=false`), dialogTimeout)
 
 	// 3: Allow, once armed.
-	answerConsent(t, d, app, app.Mark(), true)
+	mark = app.Mark()
+	gestureClick(t, d, site)
+	answerConsent(t, d, app, mark, true)
 
 	res := site.WaitResult(t, resultTimeout)
 	if got := fmt.Sprint(res["outcomes"]); got != "[NotAllowedError NotAllowedError opened]" {
@@ -103,6 +107,7 @@ func TestWebProcessCrashClosesSockets(t *testing.T) {
 	echo, stats := StartEchoServer(t)
 	site := StartSite(t, testdataFiles(t, "hold"), strictCSP)
 	d, app := openPinnedSite(t, site, "/index.html?port="+strconv.Itoa(echo.Port))
+	gestureClick(t, d, site)
 	answerConsent(t, d, app, 0, true)
 	if res := site.WaitResult(t, resultTimeout); res["held"] != true {
 		t.Fatalf("the socket did not open: %v", res)

@@ -30,17 +30,19 @@ var (
 func testdataFiles(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
-	root := filepath.Join("testdata", dir)
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		t.Fatalf("e2e: %v", err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(root, e.Name()))
+	// testdata/shared holds what every page may use (gesture.js).
+	for _, root := range []string{filepath.Join("testdata", "shared"), filepath.Join("testdata", dir)} {
+		entries, err := os.ReadDir(root)
 		if err != nil {
 			t.Fatalf("e2e: %v", err)
 		}
-		files["/"+e.Name()] = string(b)
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(root, e.Name()))
+			if err != nil {
+				t.Fatalf("e2e: %v", err)
+			}
+			files["/"+e.Name()] = string(b)
+		}
 	}
 	return files
 }
@@ -67,6 +69,35 @@ func pinnedDirs(t *testing.T, site *SiteServer) map[string]string {
 		t.Fatalf("trust add: code %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	return dirs
+}
+
+// siteTitle matches the title of a test site's window, which always ends with the site's host:port.
+var siteTitle = regexp.MustCompile(`localhost:\d+$`)
+
+// clickSite clicks the site window at (x, y) with real X input, which gives the page the user
+// activation a socket to a new destination needs (see testdata/shared/gesture.js).
+func clickSite(t *testing.T, d *Display, x, y int) {
+	t.Helper()
+	var win string
+	if !pollUntil(pageTimeout, func() bool {
+		for id := range hostileWindows(t, d, siteTitle) {
+			win = id
+			return true
+		}
+		return false
+	}) {
+		t.Fatalf("no site window")
+	}
+	d.ClickAt(t, win, x, y)
+}
+
+// gestureClick waits until a page of site waits for a click, then clicks the top left of the site
+// window, and returns the path of the page that asked.
+func gestureClick(t *testing.T, d *Display, site *SiteServer) string {
+	t.Helper()
+	p := site.WaitGesture(t, pageTimeout)
+	clickSite(t, d, 8, 8)
+	return p
 }
 
 // answerConsent waits for the next consent dialog after mark to become answerable, then answers it

@@ -33,6 +33,28 @@
   let pending = [];
   const live = new Set();
 
+  // Threat: connections without the user knowing. Opening a socket to a destination without a grant
+  // needs a real input event on this document, and each event serves one such request (Go keeps
+  // the number of the last one used). Only trusted events count: script-made events and an overridden
+  // navigator.userActivation live in the page's world and cannot reach this one, and Socketeer never
+  // runs script in pages, so it never hands out a forced user gesture either.
+  let inputSeq = 0;
+  let inputAt = 0;
+  for (const type of ['pointerdown', 'mousedown', 'keydown', 'touchstart']) {
+    addEventListener(type, (e) => {
+      if (e.isTrusted) {
+        inputSeq++;
+        inputAt = performance.now();
+      }
+    }, true);
+  }
+  function activation() {
+    const ua = navigator.userActivation;
+    if (ua && !ua.isActive) return 0;
+    if (inputSeq === 0 || performance.now() - inputAt > 5000) return 0;
+    return inputSeq;
+  }
+
   function toPage(detail) {
     document.dispatchEvent(new CustomEvent(IN, { detail }));
   }
@@ -113,6 +135,7 @@
           'sendBufferSize', 'receiveBufferSize', 'dnsQueryType']) {
           if (o[k] !== undefined && o[k] !== null) req[k] = o[k];
         }
+        req.activation = activation();
         live.add(id);
         send(frame(op, id, encoder.encode(JSON.stringify(req))));
         break;

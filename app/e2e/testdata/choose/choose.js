@@ -18,8 +18,11 @@ async function describe(p) {
 
 (async () => {
   const res = {};
+  await gesture();
   res.chosen = await describe(navigator.openTCPSocket({}));
+  await gesture();
   res.edited = await describe(new TCPSocket('127.0.0.1', B));
+  await gesture();
   res.editedTo443 = await describe(new TCPSocket('127.0.0.1', D));
   await fetch('/result', { method: 'POST', body: JSON.stringify(res) });
 })();

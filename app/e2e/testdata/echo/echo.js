@@ -109,6 +109,7 @@ async function run() {
   };
 
   // Direct Sockets shape; the first open asks the user (the test presses Allow).
+  await gesture();
   const s = new TCPSocket(HOST, ALLOW_PORT, { noDelay: true });
   res.closeBeforeOpened = await expectThrow(() => s.close());
   const info = await s.opened;
@@ -136,6 +137,7 @@ async function run() {
   res.explainer.closed = true;
 
   // A destination the user denies (the test presses Escape).
+  await gesture();
   res.denied = await expectThrow(() => new TCPSocket(HOST, DENY_PORT).opened);
   return res;
 }

@@ -4,7 +4,9 @@ const ports = new URLSearchParams(location.search).get('ports').split(',').map(N
 
 (async () => {
   const outcomes = [];
-  for (const port of ports) {
+  for (const [i, port] of ports.entries()) {
+    // Only the last destination is left to the user, so only it needs a click.
+    if (i === ports.length - 1) await gesture();
     const s = new TCPSocket('127.0.0.1', port);
     try {
       await s.opened;

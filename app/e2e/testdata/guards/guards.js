@@ -4,6 +4,7 @@
 const port = Number(new URLSearchParams(location.search).get('port'));
 
 async function attempt() {
+  await gesture();
   const s = new TCPSocket('127.0.0.1', port);
   try {
     await s.opened;

@@ -35,6 +35,7 @@ async function roundTrip(info, text) {
 async function run() {
   const res = {};
   // The one socket the user allows (the test presses Allow).
+  await gesture();
   const first = new TCPSocket(HOST, PORT);
   const firstInfo = await first.opened;
 

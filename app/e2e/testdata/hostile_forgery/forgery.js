@@ -171,6 +171,7 @@ async function run() {
 
   // Phase B: other spellings of 127.0.0.1, and a claimed origin, for destination B. They are one
   // destination, so they share one dialog, which the test denies.
+  await gesture();
   const b = {
     short: forgeOpen(dest('127.1', B)),
     hex: forgeOpen(dest('0x7f.0.0.1', B)),
@@ -180,6 +181,7 @@ async function run() {
   for (const [k, id] of Object.entries(b)) res.b[k] = await outcome(id);
 
   // Phase D: the legitimate API still works after all of the above (the test allows A).
+  await gesture();
   const s = new TCPSocket(HOST, A);
   const info = await s.opened;
   res.legit = { remotePort: info.remotePort, echoed: await roundTrip(info, 'legit') };
@@ -189,7 +191,9 @@ async function run() {
   // Phase C, after the allow so that the denials in a row stay under the prompt lockout: IPv6
   // spellings of loopback for destination B, one dialog each, both denied.
   res.c = {};
+  await gesture();
   res.c.ipv6Loopback = await outcome(forgeOpen(dest('[::1]', B)));
+  await gesture();
   res.c.mapped = await outcome(forgeOpen(dest('::ffff:127.0.0.1', B)));
 
   // Other spellings of the destination this page was allowed are that same destination.
@@ -202,12 +206,14 @@ async function run() {
   forge({ op: 'close', id: d2 });
   res.d.hexClose = (await take(d2, ['closed', 'error'])).op;
   // The IPv4-mapped spelling of the allowed destination: the test allows it if it is asked.
+  await gesture();
   const d3 = forgeOpen(dest('::ffff:127.0.0.1', A));
   res.d.mapped = await outcome(d3);
   if (res.d.mapped.op === 'opened') forge({ op: 'close', id: d3 });
 
   // Phase S: more data than the credit Go granted, to a server that never reads (the test allows it).
   // Go may buffer only what it granted; the socket must fail with QuotaExceededError instead.
+  await gesture();
   const k = forgeOpen(dest(HOST, SINK));
   res.sink = { open: await outcome(k) };
   if (res.sink.open.op === 'opened') {

@@ -6,6 +6,7 @@ async function run() {
   const port = Number(new URLSearchParams(location.search).get('echo'));
   const res = { origin: self.origin, api: typeof TCPSocket, openTCPSocket: typeof navigator.openTCPSocket };
   try {
+    await gesture();
     const s = new TCPSocket('127.0.0.1', port);
     const info = await s.opened;
     const writer = info.writable.getWriter();

@@ -39,6 +39,10 @@ function frame(name, src, sandbox) {
   f.name = name;
   if (sandbox !== undefined) f.setAttribute('sandbox', sandbox);
   f.src = src;
+  // Fixed places, so the test can click into the same-origin frame (top left) or the top page.
+  const place = { same: [0, 0, 400, 300], cross: [0, 320, 300, 150], sandboxed: [320, 320, 300, 150] }[name];
+  Object.assign(f.style, { position: 'fixed', left: place[0] + 'px', top: place[1] + 'px',
+    width: place[2] + 'px', height: place[3] + 'px', border: '0' });
   document.body.appendChild(f);
   return f;
 }
@@ -63,6 +67,7 @@ async function run() {
   });
 
   // The sentinel: one allowed open of the top page, after every frame has made its attempt.
+  await gesture();
   const s = new TCPSocket(HOST, ECHO);
   const info = await s.opened;
   const echoed = await roundTrip(info, 'top');

@@ -21,6 +21,7 @@ async function report(body) {
 
 async function firstLoad() {
   // A socket the page leaves open when it reloads (the test allows it).
+  await gesture();
   const s = new TCPSocket('127.0.0.1', PORT);
   const info = await s.opened;
   const writer = info.writable.getWriter();

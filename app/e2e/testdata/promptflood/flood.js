@@ -4,6 +4,7 @@
 const first = Number(new URLSearchParams(location.search).get('first'));
 
 (async () => {
+  await gesture();
   const attempts = [];
   for (let i = 0; i < 25; i++) {
     const s = new TCPSocket('127.0.0.1', first + i);

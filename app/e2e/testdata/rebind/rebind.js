@@ -16,7 +16,7 @@ async function attempt(host) {
 (async () => {
   const res = {
     publicName: await attempt('rebind.example.com'),
-    localName: await attempt('printer.internal'),
+    localName: await gesture().then(() => attempt('printer.internal')),
   };
   await fetch('/result', { method: 'POST', body: JSON.stringify(res) });
 })();
