@@ -281,6 +281,14 @@ static void on_dialog_response(GtkDialog *d, gint response, gpointer data) {
     g_free(p);
 }
 
+// A dialog that goes away without an answer (its window destroyed from outside, or its parent
+// closing) is a denial, like closing it.
+static void on_dialog_destroy(GtkWidget *d, gpointer data) {
+    uintptr_t id = (uintptr_t)data;
+    if (dialogs == NULL || !g_hash_table_remove(dialogs, (gpointer)id)) return;
+    skDialogAnswer(id, 0, 0, NULL, NULL);
+}
+
 void sk_dialog_show(WebKitWebView *view, uintptr_t id, const sk_dialog_spec *spec) {
     if (dialogs == NULL) dialogs = g_hash_table_new(g_direct_hash, g_direct_equal);
     GtkWindow *parent = view ? toplevel_of(view) : NULL;
@@ -376,6 +384,7 @@ void sk_dialog_show(WebKitWebView *view, uintptr_t id, const sk_dialog_spec *spe
 
     g_hash_table_insert(dialogs, (gpointer)id, d);
     g_signal_connect(d, "response", G_CALLBACK(on_dialog_response), (gpointer)id);
+    g_signal_connect(d, "destroy", G_CALLBACK(on_dialog_destroy), (gpointer)id);
     gtk_widget_show_all(d);
     gtk_widget_grab_focus(deny);
     gtk_window_present(GTK_WINDOW(d));

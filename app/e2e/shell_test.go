@@ -15,16 +15,18 @@ import (
 
 // TestConsentDialogGuards attacks the consent dialog the way a page would try to get a connection
 // past the user: a key press that lands before the dialog is armed must do nothing (threat: timed
-// clicks and key presses), Enter must pick the default, which is Deny, and Escape must deny.
+// clicks and key presses), Enter must pick the default, which is Deny, Escape must deny, and so must
+// a dialog whose window is closed.
 // Only the attempt the user allows reaches the server.
 func TestConsentDialogGuards(t *testing.T) {
 	echo, stats := StartEchoServer(t)
+	other, otherStats := StartEchoServer(t)
 	site := StartSite(t, testdataFiles(t, "guards"), strictCSP)
 	dirs := pinnedDirs(t, site)
 	// A long arming delay makes "pressed before the dialog armed" certain, not a race.
 	dirs["SOCKETEER_DIALOG_ARM_MS"] = "4000"
 	d := StartXvfb(t)
-	app := StartApp(t, d, dirs, "open", site.URL+"/index.html?port="+strconv.Itoa(echo.Port))
+	app := StartApp(t, d, dirs, "open", site.URL+"/index.html?port="+strconv.Itoa(echo.Port)+"&port2="+strconv.Itoa(other.Port))
 	app.WaitLog(t, rePageLoaded, pageTimeout)
 
 	// 1: Alt+A before arming does nothing; Escape then denies.
@@ -57,12 +59,26 @@ func TestConsentDialogGuards(t *testing.T) {
 	gestureClick(t, d, site)
 	answerConsent(t, d, app, mark, true)
 
+	// 4: the dialog's window goes away without an answer: a denial.
+	mark = app.Mark()
+	gestureClick(t, d, site)
+	app.WaitLogAfter(t, mark, reDialogArmed, dialogTimeout)
+	win = d.WaitWindow(t, "^Socketeer: connection request$", dialogTimeout)
+	next = app.Mark()
+	if _, _, err := d.run("xdotool", "windowclose", win); err != nil {
+		t.Fatal(err)
+	}
+	app.WaitLogAfter(t, next, regexp.MustCompile(`msg="dialog answered" id=\d+ allow=false`), dialogTimeout)
+
 	res := site.WaitResult(t, resultTimeout)
-	if got := fmt.Sprint(res["outcomes"]); got != "[NotAllowedError NotAllowedError opened]" {
+	if got := fmt.Sprint(res["outcomes"]); got != "[NotAllowedError NotAllowedError opened NotAllowedError]" {
 		t.Errorf("outcomes = %s", got)
 	}
 	if n := stats.Accepted.Load(); n != 1 {
 		t.Errorf("the server saw %d connections, want 1 (only the allowed one)", n)
+	}
+	if n := otherStats.Accepted.Load(); n != 0 {
+		t.Errorf("the destination whose dialog was closed saw %d connections", n)
 	}
 }
 
