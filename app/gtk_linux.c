@@ -289,6 +289,22 @@ static void on_dialog_destroy(GtkWidget *d, gpointer data) {
     skDialogAnswer(id, 0, 0, NULL, NULL);
 }
 
+// The safe button has the focus when the dialog appears, so that keys typed into the page by
+// habit (or by a page timing its prompt) neither edit the address nor press Allow.
+static gboolean focus_safe_button_later(gpointer deny) {
+    gtk_widget_grab_focus(GTK_WIDGET(deny));
+    g_object_unref(deny);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean focus_safe_button(GtkWidget *d, GdkEvent *event, gpointer deny) {
+    // Only the first time the dialog gets the focus: later, the user may have moved it on purpose.
+    if (g_object_get_data(G_OBJECT(d), "sk-focused") != NULL) return FALSE;
+    g_object_set_data(G_OBJECT(d), "sk-focused", GINT_TO_POINTER(1));
+    g_idle_add(focus_safe_button_later, g_object_ref(deny));
+    return FALSE;
+}
+
 void sk_dialog_show(WebKitWebView *view, uintptr_t id, const sk_dialog_spec *spec) {
     if (dialogs == NULL) dialogs = g_hash_table_new(g_direct_hash, g_direct_equal);
     GtkWindow *parent = view ? toplevel_of(view) : NULL;
@@ -385,9 +401,11 @@ void sk_dialog_show(WebKitWebView *view, uintptr_t id, const sk_dialog_spec *spe
     g_hash_table_insert(dialogs, (gpointer)id, d);
     g_signal_connect(d, "response", G_CALLBACK(on_dialog_response), (gpointer)id);
     g_signal_connect(d, "destroy", G_CALLBACK(on_dialog_destroy), (gpointer)id);
+    g_signal_connect(d, "focus-in-event", G_CALLBACK(focus_safe_button), deny);
     gtk_widget_show_all(d);
     gtk_widget_grab_focus(deny);
     gtk_window_present(GTK_WINDOW(d));
+
 
     arm_data *a = g_new0(arm_data, 1);
     a->id = id;

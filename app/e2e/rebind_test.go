@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ func TestDNSRebinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hosts = append(hosts, []byte("\n127.0.0.1 rebind.example.com\n127.0.0.1 printer.internal\n")...)
+	hosts = append(hosts, []byte("\n127.0.0.1 rebind.example.com\n127.0.0.1 printer.internal\n127.0.0.1 xn--pple-43d.internal\n")...)
 	d := StartXvfb(t)
 	app := startWithEtc(t, d, dirs, map[string]string{"hosts": string(hosts)},
 		"open", site.URL+"/index.html?port="+strconv.Itoa(echo.Port))
@@ -29,8 +30,20 @@ func TestDNSRebinding(t *testing.T) {
 	app.WaitLog(t, regexp.MustCompile(`msg="policy decision" \S+ dest=tcp://rebind.example.com:\d+ verdict=deny reason=non-public-resolution`), pageTimeout)
 	mark := app.Mark()
 	gestureClick(t, d, site)
-	answerConsent(t, d, app, mark, true)
+	mark = answerConsent(t, d, app, mark, true)
+	// The look-alike name (Cyrillic "а") reaches the dialog only as punycode; the user denies it.
+	gestureClick(t, d, site)
+	app.WaitLogAfter(t, mark, regexp.MustCompile(`msg="policy decision" \S+ dest=tcp://xn--pple-43d.internal:\d+ verdict=ask`), dialogTimeout)
+	answerConsent(t, d, app, mark, false)
 	res := site.WaitResult(t, resultTimeout)
+	for _, k := range []string{"markup", "bidi"} {
+		if got := fmt.Sprint(res[k]); !strings.Contains(got, "outcome:TypeError") {
+			t.Errorf("%s host gave %s", k, got)
+		}
+	}
+	if got := fmt.Sprint(res["homograph"]); !strings.Contains(got, "outcome:NotAllowedError") {
+		t.Errorf("the denied look-alike name gave %s", got)
+	}
 	if got := fmt.Sprint(res["publicName"]); !strings.Contains(got, "outcome:NotAllowedError") {
 		t.Errorf("a public name resolving to loopback gave %s", got)
 	}
@@ -43,7 +56,7 @@ func TestDNSRebinding(t *testing.T) {
 			shown++
 		}
 	}
-	if shown != 1 || stats.Accepted.Load() != 1 {
-		t.Errorf("%d dialogs and %d connections, want 1 and 1 (only the local-only name)", shown, stats.Accepted.Load())
+	if shown != 2 || stats.Accepted.Load() != 1 {
+		t.Errorf("%d dialogs and %d connections, want 2 and 1 (the local-only names; one allowed)", shown, stats.Accepted.Load())
 	}
 }

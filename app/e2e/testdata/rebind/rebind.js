@@ -17,6 +17,11 @@ async function attempt(host) {
   const res = {
     publicName: await attempt('rebind.example.com'),
     localName: await gesture().then(() => attempt('printer.internal')),
+    // Spoofing attempts on the dialog's text: markup and bidirectional overrides are not host
+    // names at all, and a look-alike Unicode name is shown as the punycode it is.
+    markup: await attempt('<b>bank</b>.internal'),
+    bidi: await attempt('printer\u202e.internal'),
+    homograph: await gesture().then(() => attempt('\u0430pple.internal')),
   };
   await fetch('/result', { method: 'POST', body: JSON.stringify(res) });
 })();
