@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -333,5 +334,33 @@ func TestREADMEPolicyExampleParses(t *testing.T) {
 	}
 	if _, err := policy.ParseEnterpriseFile("README.md", []byte(example)); err != nil {
 		t.Fatalf("the README's policy example does not parse: %v", err)
+	}
+}
+
+// TestGrantWritesDoNotInterleave: two writers (two site windows, or a window and the command line,
+// each with its own store and file lock) remembering grants at once lose none of them.
+func TestGrantWritesDoNotInterleave(t *testing.T) {
+	useTempXDG(t)
+	p, err := OpenProfile("https://dev.example", "https://dev.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		store := newGrantStore(p)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 40; i++ {
+				if err := store.Remember(p.Origin, policy.TCP, policy.Connect, "printer.internal", 1000+w*100+i, false); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	g, err := newGrantStore(p).load()
+	if err != nil || len(g.ForOrigin(p.Origin)) != 80 {
+		t.Fatalf("after 80 concurrent grants the file holds %d (%v)", len(g.ForOrigin(p.Origin)), err)
 	}
 }
