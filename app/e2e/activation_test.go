@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -26,12 +25,7 @@ func TestUserActivation(t *testing.T) {
 	if got := fmt.Sprint(res["realClick"]); got != "opened" {
 		t.Errorf("after a real click: %s", got)
 	}
-	shown := 0
-	for _, l := range app.Lines() {
-		if strings.Contains(l, `msg="dialog shown"`) {
-			shown++
-		}
-	}
+	shown := dialogsShown(app)
 	if shown != 1 || stats.Accepted.Load() != 1 {
 		t.Errorf("%d dialogs and %d connections, want 1 and 1", shown, stats.Accepted.Load())
 	}

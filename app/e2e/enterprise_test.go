@@ -77,12 +77,7 @@ func TestEnterprisePolicy(t *testing.T) {
 	if !strings.Contains(got, "organisation") {
 		t.Errorf("the blocked destination's error does not say the organisation decided: %s", got)
 	}
-	shown := 0
-	for _, l := range app.Lines() {
-		if strings.Contains(l, `msg="dialog shown"`) {
-			shown++
-		}
-	}
+	shown := dialogsShown(app)
 	if shown != 1 {
 		t.Errorf("%d dialogs shown, want 1 (only for the destination the policy leaves to the user)", shown)
 	}

@@ -49,12 +49,7 @@ func TestPromptFlood(t *testing.T) {
 	if counts["denied"] != 1 || counts["needs input"] != 19 || counts["limited"] != 5 {
 		t.Errorf("outcomes %v, want 1 denied by the user, 19 refused for want of a click of their own, 5 over the rate limit", counts)
 	}
-	shown := 0
-	for _, l := range app.Lines() {
-		if strings.Contains(l, `msg="dialog shown"`) {
-			shown++
-		}
-	}
+	shown := dialogsShown(app)
 	if shown != 1 {
 		t.Errorf("%d dialogs shown, want 1", shown)
 	}

@@ -50,12 +50,7 @@ func TestDNSRebinding(t *testing.T) {
 	if got := fmt.Sprint(res["localName"]); !strings.Contains(got, "outcome:opened") || !strings.Contains(got, "remoteAddress:127.0.0.1") {
 		t.Errorf("the local-only name gave %s", got)
 	}
-	shown := 0
-	for _, l := range app.Lines() {
-		if strings.Contains(l, `msg="dialog shown"`) {
-			shown++
-		}
-	}
+	shown := dialogsShown(app)
 	if shown != 2 || stats.Accepted.Load() != 1 {
 		t.Errorf("%d dialogs and %d connections, want 2 and 1 (the local-only names; one allowed)", shown, stats.Accepted.Load())
 	}

@@ -115,3 +115,14 @@ func answerConsent(t *testing.T, d *Display, app *App, mark int, allow bool) int
 	app.WaitLogAfter(t, next, regexp.MustCompile(`msg="dialog answered" id=\d+ allow=`+map[bool]string{true: "true", false: "false"}[allow]), dialogTimeout)
 	return app.Mark()
 }
+
+// dialogsShown counts the dialogs the app has shown so far.
+func dialogsShown(app *App) int {
+	n := 0
+	for _, l := range app.Lines() {
+		if strings.Contains(l, `msg="dialog shown"`) {
+			n++
+		}
+	}
+	return n
+}
