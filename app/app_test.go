@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -146,6 +147,13 @@ func TestConsentSpec(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("consent dialog does not say %q: %s", want, text)
 		}
+	}
+	managed := consentSpec(bindings.Prompt{Origin: "https://app.example", Host: "printer.local", Port: 9100, Managed: true})
+	if !strings.Contains(fmt.Sprint(managed.Rows), "organisation's policy") {
+		t.Errorf("a managed destination's dialog does not say so: %v", managed.Rows)
+	}
+	if strings.Contains(fmt.Sprint(spec.Rows), "organisation") {
+		t.Errorf("an unmanaged destination's dialog mentions a policy: %v", spec.Rows)
 	}
 	if spec.ArmDelay < armDelay || spec.DenyLabel != "_Deny" {
 		t.Errorf("consent dialog is not guarded: %+v", spec)

@@ -89,6 +89,9 @@ func consentSpec(p bindings.Prompt) dialogSpec {
 	if len(p.Addresses) > 0 {
 		spec.Rows = append(spec.Rows, [2]string{"Address", describeAddresses(p.Addresses)})
 	}
+	if p.Managed {
+		spec.Rows = append(spec.Rows, [2]string{"Policy", "Your organisation's policy allows this destination; the choice is yours"})
+	}
 	if p.LocalNetwork {
 		note = "This destination is on your own computer or local network, which websites normally cannot reach. " + note
 	}

@@ -32,6 +32,8 @@ type Prompt struct {
 	Addresses    []netip.Addr
 	LocalNetwork bool
 	TLS          bool
+	// Managed says an organisation's policy rule covers this destination (the user still decides).
+	Managed bool
 }
 
 // Answer is the user's reply to a prompt.

@@ -229,7 +229,7 @@ func (sk *socket) ask(key string, tgt target, dec policy.Decision, activation ui
 		}
 		a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
 			Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect, Host: tgt.host.Name, Port: tgt.port,
-			Addresses: tgt.addrs, LocalNetwork: dec.LocalNetwork,
+			Addresses: tgt.addrs, LocalNetwork: dec.LocalNetwork, Managed: dec.Managed,
 		})
 		// A prompt that was shown and not allowed (denied, closed, timed out) is a denial.
 		if err == nil || errors.Is(err, context.DeadlineExceeded) {

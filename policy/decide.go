@@ -174,6 +174,17 @@ func validShape(p Protocol, m Mode) bool {
 // The order of the checks matters and is part of the contract: cheap structural refusals first, then
 // address checks, and grants last, so that no grant can ever override a safety check.
 func Decide(req Request, cfg Config) Decision {
+	dec := decide(req, cfg)
+	// The dialog says when the organisation's allow list is what lets this destination be asked
+	// about at all, so the user knows a managed rule is involved.
+	if dec.Verdict != Deny && !dec.Managed && cfg.Enterprise != nil && cfg.Enterprise.allowListCovers(req) {
+		dec.Managed = true
+	}
+	return dec
+}
+
+// decide is Decide without the managed-rule marking.
+func decide(req Request, cfg Config) Decision {
 	// Threat: a user or app setting that loosens what the organisation decided — the enterprise
 	// policy's switches replace the caller's, so nothing the user controls can override them.
 	ent := cfg.Enterprise

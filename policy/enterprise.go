@@ -369,6 +369,25 @@ func (e *Enterprise) decideDestination(d destination, local bool) (Decision, boo
 	return Decision{}, false
 }
 
+// allowListCovers reports whether the policy has destination allow rules and one covers req.
+func (e *Enterprise) allowListCovers(req Request) bool {
+	if len(e.allowDests) == 0 {
+		return false
+	}
+	origin, err := ParseOrigin(req.Origin)
+	if err != nil {
+		return false
+	}
+	d := destination{origin: origin, protocol: req.Protocol, mode: req.Mode, host: req.Host,
+		port: req.Port, addrs: req.Addresses}
+	for _, r := range e.allowDests {
+		if r.allows(d) {
+			return true
+		}
+	}
+	return false
+}
+
 func managed(v Verdict, r Reason, local bool) Decision {
 	d := decision(v, r, local)
 	d.Managed = true

@@ -481,15 +481,15 @@ func TestDecideEnterprise(t *testing.T) {
 		// Allow lists.
 		{name: "destination not in allow list", files: []string{`{"allowDestinations": [{"hosts": ["*.corp.example"]}]}`}, req: req("echo.example", pub, 7), want: Deny, reason: ReasonManagedDestinationNotAllowed, managed: true},
 		{name: "destination not in allow list beats a grant", files: []string{`{"allowDestinations": [{"hosts": ["*.corp.example"]}]}`}, req: req("echo.example", pub, 7, granted), want: Deny, reason: ReasonManagedDestinationNotAllowed, managed: true},
-		{name: "destination in allow list by host", files: []string{`{"allowDestinations": [{"hosts": ["*.corp.example"]}]}`}, req: req("wiki.corp.example", pub, 7), want: Ask, reason: ReasonNeedsConsent},
+		{name: "destination in allow list by host", files: []string{`{"allowDestinations": [{"hosts": ["*.corp.example"]}]}`}, req: req("wiki.corp.example", pub, 7), want: Ask, reason: ReasonNeedsConsent, managed: true},
 		{name: "allowed host still subject to rebinding", files: []string{`{"allowDestinations": [{"hosts": ["*.corp.example"]}]}`}, req: req("wiki.corp.example", addrs("127.0.0.1"), 7), want: Deny, reason: ReasonNonPublicResolution},
-		{name: "destination in allow list by cidr", files: []string{`{"allowDestinations": [{"cidrs": ["10.0.0.0/8"]}]}`}, req: req("10.9.9.9", nil, 7), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "destination in allow list by cidr", files: []string{`{"allowDestinations": [{"cidrs": ["10.0.0.0/8"]}]}`}, req: req("10.9.9.9", nil, 7), want: Ask, reason: ReasonNeedsConsentLocal, local: true, managed: true},
 		{name: "allow cidr needs every address", files: []string{`{"allowDestinations": [{"cidrs": ["10.0.0.0/8"]}]}`}, req: req("nas.lan", addrs("10.9.9.9", "192.168.1.1"), 7), want: Deny, reason: ReasonManagedDestinationNotAllowed, managed: true},
-		{name: "allow cidr covers a nat64 wrapper", files: []string{`{"allowDestinations": [{"cidrs": ["10.0.0.0/8"]}]}`}, req: req("64:ff9b::a09:909", nil, 7), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "allow cidr covers a nat64 wrapper", files: []string{`{"allowDestinations": [{"cidrs": ["10.0.0.0/8"]}]}`}, req: req("64:ff9b::a09:909", nil, 7), want: Ask, reason: ReasonNeedsConsentLocal, local: true, managed: true},
 		{name: "allow cidr does not cover a half-inside teredo", files: []string{`{"allowDestinations": [{"cidrs": ["10.0.0.0/8"]}]}`}, req: req("2001:0:a00:1::1", nil, 7, udp), want: Deny, reason: ReasonManagedDestinationNotAllowed, managed: true},
 		{name: "allow list port", files: []string{`{"allowDestinations": [{"ports": ["9100"]}]}`}, req: req("echo.example", pub, 9101), want: Deny, reason: ReasonManagedDestinationNotAllowed, managed: true},
 		{name: "allow list restricts listening too", files: []string{`{"allowDestinations": [{"hosts": ["*.corp.example"]}]}`}, req: req("127.0.0.1", nil, 8080, listen), want: Deny, reason: ReasonManagedDestinationNotAllowed, managed: true},
-		{name: "allow lists are unions", files: []string{`{"allowDestinations": [{"hosts": ["a.example"]}]}`, `{"allowDestinations": [{"hosts": ["echo.example"]}]}`}, req: req("echo.example", pub, 7), want: Ask, reason: ReasonNeedsConsent},
+		{name: "allow lists are unions", files: []string{`{"allowDestinations": [{"hosts": ["a.example"]}]}`, `{"allowDestinations": [{"hosts": ["echo.example"]}]}`}, req: req("echo.example", pub, 7), want: Ask, reason: ReasonNeedsConsent, managed: true},
 		{name: "block beats allow", files: []string{`{"allowDestinations": [{"cidrs": ["10.0.0.0/8"]}]}`, `{"blockDestinations": [{"cidrs": ["10.1.0.0/16"]}]}`}, req: req("10.1.2.3", nil, 7), want: Deny, reason: ReasonManagedDestinationBlocked, managed: true},
 
 		// Pre-grants.
@@ -620,5 +620,22 @@ func TestPreGrantsFor(t *testing.T) {
 		if got := e.PreGrantsFor(o); len(got) != 0 {
 			t.Errorf("PreGrantsFor(%q) = %+v, want none", o, got)
 		}
+	}
+}
+
+func TestAllowListMarksAsksManaged(t *testing.T) {
+	f, err := ParseEnterpriseFile("p.json", []byte(`{"allowDestinations": [{"cidrs": ["127.0.0.0/8"], "ports": ["9100"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := MergeEnterprise([]EnterpriseFile{f}).Config()
+	host, _ := ParseHost("127.0.0.1")
+	req := Request{Origin: "https://app.example", Protocol: TCP, Mode: Connect, Host: host, Port: 9100,
+		Addresses: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}
+	if d := Decide(req, cfg); d.Verdict != Ask || !d.Managed {
+		t.Errorf("an allow-listed destination: %+v, want a managed Ask", d)
+	}
+	if d := Decide(req, Config{}); d.Managed {
+		t.Errorf("without a policy the decision is marked managed: %+v", d)
 	}
 }
