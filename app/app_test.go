@@ -372,3 +372,56 @@ func TestGrantWritesDoNotInterleave(t *testing.T) {
 		t.Fatalf("after 80 concurrent grants the file holds %d (%v)", len(g.ForOrigin(p.Origin)), err)
 	}
 }
+
+// TestPromptLine: one prompt shows, one waits, the third is refused at once; a waiting request that
+// goes away frees its place; when the shown prompt ends, the waiting one shows.
+func TestPromptLine(t *testing.T) {
+	l := newPromptLine()
+	first, err := l.enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan error, 1)
+	secondDone := make(chan func(), 1)
+	go func() {
+		done, err := l.enter(context.Background())
+		waiting <- err
+		secondDone <- done
+	}()
+	// The second request takes the waiting place; until then a third may still get it.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(l.places) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the second request never took its place")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := l.enter(context.Background()); err != errPromptBusy {
+		t.Fatalf("a third request: %v, want errPromptBusy", err)
+	}
+	first()
+	if err := <-waiting; err != nil {
+		t.Fatalf("the waiting request: %v", err)
+	}
+	(<-secondDone)()
+
+	// A waiting request whose page goes away frees its place.
+	first, err = l.enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := make(chan error, 1)
+	go func() { _, err := l.enter(ctx); gone <- err }()
+	for len(l.places) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-gone; err != context.Canceled {
+		t.Fatalf("a withdrawn request: %v", err)
+	}
+	if n := len(l.places); n != 1 {
+		t.Fatalf("after the withdrawal %d places are taken, want 1 (the prompt showing)", n)
+	}
+	first()
+}

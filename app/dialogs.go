@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"os"
@@ -136,5 +137,36 @@ func trustSpec(origin, host, sha string) dialogSpec {
 		DenyLabel:  "_Cancel",
 		AllowLabel: "_Trust this certificate",
 		ArmDelay:   armDelay,
+	}
+}
+
+// promptLine lets one prompt show at a time with at most one more waiting (threat: a page burying
+// the user in prompts until one is allowed by mistake); further requests are refused at once.
+type promptLine struct {
+	places  chan struct{} // the one showing and the one waiting
+	showing chan struct{}
+}
+
+func newPromptLine() *promptLine {
+	return &promptLine{places: make(chan struct{}, 2), showing: make(chan struct{}, 1)}
+}
+
+var errPromptBusy = &bindings.PageError{Name: bindings.NotAllowedError,
+	Message: "another connection request is already waiting for the user"}
+
+// enter waits for the prompt's turn and returns the function that ends it, or errPromptBusy when
+// the line is full, or ctx's error when the request goes away while waiting.
+func (l *promptLine) enter(ctx context.Context) (func(), error) {
+	select {
+	case l.places <- struct{}{}:
+	default:
+		return nil, errPromptBusy
+	}
+	select {
+	case l.showing <- struct{}{}:
+		return func() { <-l.showing; <-l.places }, nil
+	case <-ctx.Done():
+		<-l.places
+		return nil, ctx.Err()
 	}
 }

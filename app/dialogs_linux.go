@@ -67,32 +67,21 @@ func (b *dialogBroker) armed(id uint64) {
 type consentPrompter struct {
 	s       *site
 	timeout time.Duration
-	queue   chan struct{}
-	showing chan struct{}
+	line    *promptLine
 }
 
 // newConsentPrompter denies prompts nobody answers within timeout (60 s unless the organisation's
 // policy shortens it).
 func newConsentPrompter(s *site, timeout time.Duration) *consentPrompter {
-	return &consentPrompter{s: s, timeout: timeout, queue: make(chan struct{}, 2), showing: make(chan struct{}, 1)}
+	return &consentPrompter{s: s, timeout: timeout, line: newPromptLine()}
 }
 
-var errPromptBusy = &bindings.PageError{Name: bindings.NotAllowedError,
-	Message: "another connection request is already waiting for the user"}
-
 func (c *consentPrompter) Ask(ctx context.Context, p bindings.Prompt) (bindings.Answer, error) {
-	select {
-	case c.queue <- struct{}{}:
-	default:
-		return bindings.Answer{}, errPromptBusy
+	done, err := c.line.enter(ctx)
+	if err != nil {
+		return bindings.Answer{}, err
 	}
-	defer func() { <-c.queue }()
-	select {
-	case c.showing <- struct{}{}:
-	case <-ctx.Done():
-		return bindings.Answer{}, ctx.Err()
-	}
-	defer func() { <-c.showing }()
+	defer done()
 	asked, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	a := dialogs.ask(asked, c.s, "consent", consentSpec(p))
