@@ -19,10 +19,6 @@ function pattern(n, seed) {
   return a;
 }
 
-function errInfo(e) {
-  return { name: e && e.name, message: e && e.message, isDOMException: e instanceof DOMException };
-}
-
 async function expectThrow(fn) {
   try { await fn(); return { threw: false }; } catch (e) { return errInfo(e); }
 }
@@ -140,10 +136,6 @@ async function run() {
   await gesture();
   res.denied = await expectThrow(() => new TCPSocket(HOST, DENY_PORT).opened);
   return res;
-}
-
-async function report(body) {
-  await fetch('/result', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 }
 
 run().then(report, (e) => report({ fatal: errInfo(e), stack: String(e && e.stack) }));

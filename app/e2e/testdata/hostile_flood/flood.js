@@ -9,29 +9,6 @@ const PORT = Number(new URLSearchParams(location.search).get('echo'));
 const HOST = '127.0.0.1';
 const FLOOD = 2000;
 
-function errInfo(e) {
-  return { name: e && e.name, message: String(e && e.message), isDOMException: e instanceof DOMException };
-}
-
-async function report(body) {
-  await fetch('/result', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
-
-async function roundTrip(info, text) {
-  const writer = info.writable.getWriter();
-  const reader = info.readable.getReader();
-  await writer.write(new TextEncoder().encode(text));
-  let got = '';
-  while (got.length < text.length) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    got += new TextDecoder().decode(value);
-  }
-  writer.releaseLock();
-  reader.releaseLock();
-  return got;
-}
-
 async function run() {
   const res = {};
   // The one socket the user allows (the test presses Allow).

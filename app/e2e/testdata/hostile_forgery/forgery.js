@@ -16,14 +16,6 @@ const SINK = Number(params.get('sink')); // a server that accepts and never read
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function errInfo(e) {
-  return { name: e && e.name, message: String(e && e.message), isDOMException: e instanceof DOMException };
-}
-
-async function report(body) {
-  await fetch('/result', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
-
 // What the relay delivers, per socket id: a queue of unclaimed messages and the waiters for more.
 const queues = new Map();
 const waiters = new Map();
@@ -84,21 +76,6 @@ async function echo(id, text) {
     got += dec.decode(m.data);
   }
   return { got };
-}
-
-async function roundTrip(info, text) {
-  const writer = info.writable.getWriter();
-  const reader = info.readable.getReader();
-  await writer.write(enc.encode(text));
-  let got = '';
-  while (got.length < text.length) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    got += dec.decode(value);
-  }
-  writer.releaseLock();
-  reader.releaseLock();
-  return got;
 }
 
 async function run() {

@@ -10,30 +10,6 @@ const ECHO = Number(params.get('echo'));
 const FORGE = Number(params.get('forge'));
 const OTHER = params.get('other');
 
-function errInfo(e) {
-  return { name: e && e.name, message: String(e && e.message) };
-}
-
-async function report(body) {
-  await fetch('/result', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
-
-// roundTrip writes a short message and reads it back from the echo server.
-async function roundTrip(info, text) {
-  const writer = info.writable.getWriter();
-  const reader = info.readable.getReader();
-  await writer.write(new TextEncoder().encode(text));
-  let got = '';
-  while (got.length < text.length) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    got += new TextDecoder().decode(value);
-  }
-  writer.releaseLock();
-  reader.releaseLock();
-  return got;
-}
-
 function frame(name, src, sandbox) {
   const f = document.createElement('iframe');
   f.name = name;

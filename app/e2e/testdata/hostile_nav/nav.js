@@ -11,14 +11,6 @@ const OTHER = params.get('other');
 const PORT = Number(params.get('echo'));
 const KEY = 'hostile-nav';
 
-function errInfo(e) {
-  return { name: e && e.name, message: String(e && e.message) };
-}
-
-async function report(body) {
-  await fetch('/result', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
-
 async function firstLoad() {
   // A socket the page leaves open when it reloads (the test allows it).
   await gesture();

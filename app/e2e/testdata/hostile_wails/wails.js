@@ -7,10 +7,6 @@
 
 const SPOOF = 'Socketeer: connection request';
 
-function errInfo(e) {
-  return { name: e && e.name, message: String(e && e.message) };
-}
-
 // post tries one message on Wails' "external" handler, exactly as Wails' own runtime sends them.
 function post(msg) {
   try {
@@ -19,10 +15,6 @@ function post(msg) {
   } catch (e) {
     return { threw: true, ...errInfo(e) };
   }
-}
-
-async function report(body) {
-  await fetch('/result', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 }
 
 async function run() {
