@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -109,19 +107,11 @@ func StartXvfb(t testing.TB) *Display {
 func (d *Display) run(name string, args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = childEnv(map[string]string{
+	cmd, outBuf, errBuf := groupCommand(ctx, name, args, childEnv(map[string]string{
 		"DISPLAY":               d.Num,
 		"TMPDIR":                d.tmp,
 		"MAGICK_TEMPORARY_PATH": d.tmp,
-	})
-	cmd.Dir = d.tmp
-	cmd.SysProcAttr = groupAttr()
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = drainTimeout
-	var outBuf, errBuf bytes.Buffer
-	cmd.Stdout = &outBuf
-	cmd.Stderr = &errBuf
+	}), d.tmp)
 	err = cmd.Run()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%s %s: no answer within %s", name, strings.Join(args, " "), toolTimeout)

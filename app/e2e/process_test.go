@@ -446,6 +446,24 @@ func startApp(t testing.TB, bin string, d *Display, env map[string]string, args 
 	return a
 }
 
+// groupCommand prepares a command that runs to completion in a process group of its own, with its
+// output collected in the returned buffers.
+func groupCommand(ctx context.Context, name string, args, env []string, dir string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.Dir = dir
+	cmd.SysProcAttr = groupAttr()
+	// On timeout the whole group goes, not only the direct child.
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Wait would otherwise block for as long as a leftover background
+	// process keeps the output pipes open.
+	cmd.WaitDelay = drainTimeout
+	var outBuf, errBuf bytes.Buffer
+	cmd.Stdout = &outBuf
+	cmd.Stderr = &errBuf
+	return cmd, &outBuf, &errBuf
+}
+
 // RunCLI runs the app binary with args to completion, for subcommands such
 // as "version" or "trust add", and returns what it wrote and its exit code
 // (-1 if a signal killed it). The environment follows StartApp's rules, but
@@ -465,19 +483,7 @@ func runCLI(t testing.TB, bin string, env map[string]string, args ...string) (st
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = childEnv(full)
-	cmd.Dir = vars["HOME"]
-	cmd.SysProcAttr = groupAttr()
-	// On timeout the whole group goes, not only the direct child.
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	// Wait would otherwise block for as long as a leftover background
-	// process keeps the output pipes open.
-	cmd.WaitDelay = drainTimeout
-	var outBuf, errBuf bytes.Buffer
-	cmd.Stdout = &outBuf
-	cmd.Stderr = &errBuf
-	cmd.Stdin = nil
+	cmd, outBuf, errBuf := groupCommand(ctx, bin, args, childEnv(full), vars["HOME"])
 	t.Logf("e2e: run %s %s", bin, strings.Join(args, " "))
 	err := cmd.Run()
 	if cmd.Process != nil {
