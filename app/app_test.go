@@ -303,17 +303,20 @@ func TestDamagedGrantsFileIsMovedAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := newGrantStore(p)
-	if err := store.Remember(p.Origin, policy.TCP, policy.Connect, "printer.internal", 9100, false); err != nil {
+	req := printerRequest(p.Origin, 9100)
+	if err := store.Remember(req); err != nil {
 		t.Fatal(err)
 	}
-	if !store.Granted(p.Origin, policy.TCP, policy.Connect, "printer.internal", 9100, false) {
+	if !store.Granted(req) {
 		t.Fatal("the grant was not remembered")
 	}
-	if store.Granted(p.Origin, policy.TCP, policy.Connect, "printer.internal", 9100, true) {
+	withTLS := req
+	withTLS.TLS = true
+	if store.Granted(withTLS) {
 		t.Fatal("a plaintext grant covered TLS")
 	}
 	os.WriteFile(store.path(), []byte(`{"version": 1, "grants": [{"origin": "https://dev.example"`), 0o600)
-	if store.Granted(p.Origin, policy.TCP, policy.Connect, "printer.internal", 9100, false) {
+	if store.Granted(req) {
 		t.Fatal("a damaged file still granted")
 	}
 	aside, _ := filepath.Glob(store.path() + ".damaged-*")
@@ -360,7 +363,7 @@ func TestGrantWritesDoNotInterleave(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 40; i++ {
-				if err := store.Remember(p.Origin, policy.TCP, policy.Connect, "printer.internal", 1000+w*100+i, false); err != nil {
+				if err := store.Remember(printerRequest(p.Origin, 1000+w*100+i)); err != nil {
 					t.Error(err)
 				}
 			}
@@ -424,4 +427,10 @@ func TestPromptLine(t *testing.T) {
 		t.Fatalf("after the withdrawal %d places are taken, want 1 (the prompt showing)", n)
 	}
 	first()
+}
+
+// printerRequest is a plaintext TCP connection from origin to printer.internal:port.
+func printerRequest(origin string, port int) policy.Request {
+	h, _ := policy.ParseHost("printer.internal")
+	return policy.Request{Origin: origin, Protocol: policy.TCP, Mode: policy.Connect, Host: h, Port: port}
 }

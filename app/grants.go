@@ -67,20 +67,20 @@ func (s *grantStore) update(fn func(*policy.Grants) bool) error {
 	return writeFileAtomic(s.path(), g.Encode())
 }
 
-func (s *grantStore) Granted(origin string, p policy.Protocol, m policy.Mode, host string, port int, tls bool) bool {
+func (s *grantStore) Granted(req policy.Request) bool {
 	g, err := s.load()
 	if err != nil {
 		alog.Error("grants", "error", err)
 	}
-	_, ok := g.Find(origin, p, m, host, port, tls)
-	return ok
+	return g.Covers(req)
 }
 
-func (s *grantStore) Remember(origin string, p policy.Protocol, m policy.Mode, host string, port int, tls bool) error {
-	return s.update(func(g *policy.Grants) bool {
-		return g.Add(policy.Grant{Origin: origin, Protocol: p, Mode: m, Host: host, Port: port, TLS: tls,
-			Created: time.Now().UTC().Format(time.RFC3339)})
-	})
+func (s *grantStore) Remember(req policy.Request) error {
+	gr, err := policy.NewGrant(req, time.Now().UTC().Format(time.RFC3339))
+	if err != nil {
+		return fmt.Errorf("remember grant: %w", err)
+	}
+	return s.update(func(g *policy.Grants) bool { return g.Add(gr) })
 }
 
 // revoke removes a grant; it reports whether there was one.

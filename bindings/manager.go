@@ -52,11 +52,12 @@ type Prompter interface {
 	Ask(ctx context.Context, p Prompt) (Answer, error)
 }
 
-// GrantStore holds the profile's remembered grants. The app owns the file; the manager only asks
+// GrantStore holds the profile's remembered grants. The app owns the file and policy the format
+// (the key is the request's origin, protocol, mode, host, port and TLS mode); the manager only asks
 // and, when the user chose to remember, records.
 type GrantStore interface {
-	Granted(origin string, protocol policy.Protocol, mode policy.Mode, host string, port int, tls bool) bool
-	Remember(origin string, protocol policy.Protocol, mode policy.Mode, host string, port int, tls bool) error
+	Granted(req policy.Request) bool
+	Remember(req policy.Request) error
 }
 
 // Limits per origin, from the foundation issue.

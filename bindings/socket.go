@@ -165,25 +165,24 @@ func (sk *socket) lookup(host policy.Host, port int, queryType string) (target, 
 	return target{host: host, port: port, addrs: addrs}, nil
 }
 
+// request is what the policy knows of a connection to tgt from this origin.
+func (sk *socket) request(tgt target) policy.Request {
+	return policy.Request{Origin: sk.s.m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect,
+		Host: tgt.host, Port: tgt.port, Addresses: tgt.addrs}
+}
+
 // decide asks the policy about a destination, counting grants the page or the profile holds.
 func (sk *socket) decide(tgt target, userTyped bool) policy.Decision {
 	m := sk.s.m
+	req := sk.request(tgt)
+	req.UserTyped = userTyped
 	sk.s.mu.Lock()
-	granted := sk.s.allowed[tgt.key()]
+	req.Granted = sk.s.allowed[tgt.key()]
 	sk.s.mu.Unlock()
-	if !granted && m.cfg.Grants != nil {
-		granted = m.cfg.Grants.Granted(m.cfg.Origin, policy.TCP, policy.Connect, tgt.host.Name, tgt.port, false)
+	if !req.Granted && m.cfg.Grants != nil {
+		req.Granted = m.cfg.Grants.Granted(req)
 	}
-	dec := policy.Decide(policy.Request{
-		Origin:    m.cfg.Origin,
-		Protocol:  policy.TCP,
-		Mode:      policy.Connect,
-		Host:      tgt.host,
-		Port:      tgt.port,
-		Addresses: tgt.addrs,
-		UserTyped: userTyped,
-		Granted:   granted,
-	}, m.cfg.Policy)
+	dec := policy.Decide(req, m.cfg.Policy)
 	sk.logDecision(tgt, dec)
 	return dec
 }
@@ -257,7 +256,7 @@ func (sk *socket) ask(key string, tgt target, dec policy.Decision, activation ui
 		return tgt, false
 	}
 	if answer.Remember && m.cfg.Grants != nil {
-		if err := m.cfg.Grants.Remember(m.cfg.Origin, policy.TCP, policy.Connect, tgt.host.Name, tgt.port, false); err != nil {
+		if err := m.cfg.Grants.Remember(sk.request(tgt)); err != nil {
 			m.log.Error("could not remember the grant", "error", err)
 		} else {
 			m.log.Info("grant remembered", "origin", m.cfg.Origin, "dest", tgt.display())

@@ -244,10 +244,8 @@ func (e Enterprise) IsZero() bool {
 		len(e.blockDests) == 0 && len(e.preGrants) == 0
 }
 
-// PreGrants returns a copy of the pre-grant rules as written, for `grants list` to show as managed.
-func (e Enterprise) PreGrants() []DestRule { return copyRules(e.preGrantSrc) }
-
-// PreGrantsFor returns, as written, the pre-grant rules whose origins cover origin.
+// PreGrantsFor returns, as written, the pre-grant rules whose origins cover origin, for
+// `grants list` to show as managed.
 func (e Enterprise) PreGrantsFor(origin string) []DestRule {
 	o, err := ParseOrigin(origin)
 	if err != nil {

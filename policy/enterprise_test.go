@@ -50,13 +50,14 @@ func TestParseEnterpriseFileFull(t *testing.T) {
 	if c.Disabled || !c.AllowPort443 || !c.AllowPrivate || c.Enterprise == nil {
 		t.Fatalf("Config() = %+v", c)
 	}
-	if pg := e.PreGrants(); len(pg) != 1 || pg[0].Hosts[0] != "printer.corp.example" {
-		t.Fatalf("PreGrants() = %+v", pg)
+	const app = "https://app.corp.example"
+	if pg := e.PreGrantsFor(app); len(pg) != 1 || pg[0].Hosts[0] != "printer.corp.example" {
+		t.Fatalf("PreGrantsFor() = %+v", pg)
 	}
-	// PreGrants returns a copy.
-	e.PreGrants()[0].Hosts[0] = "changed"
-	if e.PreGrants()[0].Hosts[0] != "printer.corp.example" {
-		t.Fatal("PreGrants() exposes internal state")
+	// PreGrantsFor returns a copy.
+	e.PreGrantsFor(app)[0].Hosts[0] = "changed"
+	if e.PreGrantsFor(app)[0].Hosts[0] != "printer.corp.example" {
+		t.Fatal("PreGrantsFor() exposes internal state")
 	}
 }
 
