@@ -206,6 +206,36 @@ func TestTrustCommands(t *testing.T) {
 	}
 }
 
+func TestFindProfile(t *testing.T) {
+	useTempXDG(t)
+	a, err := OpenProfile("https://a.example", "https://a.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenProfile("https://b.example:8443", "https://b.example:8443/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]*Profile{a.ID(): a, b.ID(): b, "b.example:8443": b} {
+		got, err := FindProfile(name)
+		if err != nil || got.Origin != want.Origin {
+			t.Errorf("FindProfile(%q) = %v, %v; want %s", name, got, err, want.Origin)
+		}
+	}
+	for _, p := range []*Profile{a, b} {
+		p.Name = "Shared"
+		if err := p.Save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := FindProfile("Shared"); err == nil || !strings.Contains(err.Error(), b.ID()) {
+		t.Errorf("a name shared by two profiles: %v", err)
+	}
+	if _, err := FindProfile("nobody"); !errors.Is(err, ErrNoProfile) {
+		t.Errorf("missing profile: %v", err)
+	}
+}
+
 func TestCommandLineErrors(t *testing.T) {
 	useTempXDG(t)
 	// No test sends DNS queries off the machine: every name is unknown here.
@@ -218,6 +248,8 @@ func TestCommandLineErrors(t *testing.T) {
 		"open http":         {"open", "http://example.com/"},
 		"open malformed":    {"open", "https://exa mple.com/"},
 		"open unknown host": {"open", "https://no-such-host.invalid/"},
+		"profile missing":   {"--profile", "nobody"},
+		"profile no name":   {"--profile"},
 	}
 	for name, args := range cases {
 		var out, errOut bytes.Buffer

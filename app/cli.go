@@ -38,6 +38,7 @@ const usage = `Socketeer gives web apps you choose raw TCP sockets, with your co
 
 Usage:
   socketeer open <https-url>        open a web app in its own window and profile
+  socketeer --profile NAME          open a site profile by its ID or name (as 'profiles' lists them)
   socketeer demo                    open the built-in demo (a socket console and an echo service)
   socketeer trust add <site-url> <sha256> [--host HOST]
                                     trust one certificate (by SHA-256 fingerprint) for one host
@@ -96,6 +97,11 @@ func run(args []string, stdout io.Writer) error {
 			return usageErr("open takes one https:// address")
 		}
 		return openSite(args[1])
+	case "--profile", "-profile":
+		if len(args) != 2 {
+			return usageErr("--profile takes one profile ID or name")
+		}
+		return openProfile(args[1])
 	case "demo":
 		if len(args) != 1 {
 			return usageErr("demo takes no arguments")
@@ -122,6 +128,22 @@ func openSite(raw string) error {
 	}
 	p, err := OpenProfile(target.Origin, target.URL)
 	if err != nil {
+		return err
+	}
+	return runSite(p, target)
+}
+
+// openProfile opens an existing profile at its start page.
+func openProfile(name string) error {
+	p, err := FindProfile(name)
+	if err != nil {
+		return err
+	}
+	target, err := parseSiteURL(p.StartURL)
+	if err != nil || target.Origin != p.Origin {
+		return fmt.Errorf("profile %s has a damaged start address %q; open the site with 'socketeer open <https-url>'", p.ID(), p.StartURL)
+	}
+	if err := checkHost(target.Host); err != nil {
 		return err
 	}
 	return runSite(p, target)
@@ -247,7 +269,7 @@ func listProfiles(stdout io.Writer) error {
 		fmt.Fprintln(stdout, "no profiles yet: open a site with 'socketeer open <https-url>'")
 	}
 	for _, p := range profiles {
-		fmt.Fprintf(stdout, "%s\t%s\t%s\n", p.Name, p.Origin, strings.TrimSpace(p.StartURL))
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", p.ID(), p.Name, p.Origin, strings.TrimSpace(p.StartURL))
 	}
 	return nil
 }

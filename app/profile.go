@@ -72,6 +72,38 @@ func profileID(origin string) string {
 	return b.String()
 }
 
+// ID is the profile's folder name, derived from its origin; `socketeer --profile ID` opens it.
+func (p *Profile) ID() string { return p.id }
+
+// FindProfile returns the profile whose folder name (ID) or display name is name. Display names
+// need not be unique, so a name shared by two profiles is an error that lists their IDs.
+func FindProfile(name string) (*Profile, error) {
+	all, err := ListProfiles()
+	if err != nil {
+		return nil, err
+	}
+	var byName []*Profile
+	for _, p := range all {
+		if p.id == name {
+			return p, nil
+		}
+		if p.Name == name {
+			byName = append(byName, p)
+		}
+	}
+	switch len(byName) {
+	case 0:
+		return nil, fmt.Errorf("%w named %q: 'socketeer profiles' lists them", ErrNoProfile, name)
+	case 1:
+		return byName[0], nil
+	}
+	ids := make([]string, len(byName))
+	for i, p := range byName {
+		ids[i] = p.id
+	}
+	return nil, fmt.Errorf("%d profiles are named %q; name one by its ID: %s", len(ids), name, strings.Join(ids, ", "))
+}
+
 func profilesRoot(base string) string { return filepath.Join(base, "socketeer", "profiles") }
 
 // ConfigDir holds profile.json.
