@@ -210,10 +210,11 @@ func parseGoFrame(typ int, b []byte) (Frame, error) {
 	n := len(f.Payload)
 	ok := f.ID != 0
 	switch f.Op {
-	case OpOpened, OpError:
+	case OpOpened, OpError, OpAccepted, OpReply:
 		ok = ok && n > 0 && n <= maxControl && json.Valid(f.Payload)
 	case OpRecv:
-		ok = ok && n > 0 && n <= MaxChunk
+		// A TCP chunk, or one datagram of up to 65535 bytes with its peer header.
+		ok = ok && n > 0 && n <= max(MaxChunk, maxPeerHeader+65535)
 	case OpEOF, OpClosed:
 		ok = ok && n == 0
 	case OpWriteCredit:

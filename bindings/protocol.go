@@ -437,15 +437,26 @@ type ControlReply struct {
 // Text keeps the page script free of IPv6 parsing; Go parses it strictly (netip.ParseAddr).
 const maxPeerHeader = 1 + len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255") + 2
 
-// MaxDatagram is the largest UDP payload (IPv4's limit, which is the lower of the two).
-const MaxDatagram = 65507
+// MaxDatagram is the largest datagram a page may send: what fits one data frame with the largest
+// peer header. (IPv4 itself carries at most 65507 bytes; larger sends there fail and are counted.)
+const MaxDatagram = MaxChunk - maxPeerHeader
 
-// parsePeer splits a bound-mode datagram frame into its peer and data.
+// maxDatagramIn is the largest datagram the kernel can deliver.
+const maxDatagramIn = 65535
+
+// parsePeer splits a datagram frame into its peer (invalid for a connected socket's) and data.
 func parsePeer(p []byte) (netip.AddrPort, []byte, error) {
 	if len(p) < 1 || int(p[0]) > len(p)-3 {
 		return netip.AddrPort{}, nil, inputErrorf("malformed datagram")
 	}
 	n := int(p[0])
+	if n == 0 {
+		// A connected socket's datagram: no peer, and so no port either.
+		if p[1] != 0 || p[2] != 0 {
+			return netip.AddrPort{}, nil, inputErrorf("malformed datagram")
+		}
+		return netip.AddrPort{}, p[3:], nil
+	}
 	a, err := netip.ParseAddr(string(p[1 : 1+n]))
 	if err != nil || a.Zone() != "" {
 		return netip.AddrPort{}, nil, inputErrorf("remoteAddress of a datagram must be an IP address")

@@ -139,7 +139,7 @@ func (sk *socket) startUDP(pc *net.UDPConn, bound bool) {
 // readLoop moves datagrams to the page. The frame is built in place: the datagram is read just after
 // room for the largest peer header, which is then written in front of it.
 func (u *udpState) readLoop(sk *socket) {
-	buf := make([]byte, headerLen+maxPeerHeader+MaxDatagram+1)
+	buf := make([]byte, headerLen+maxPeerHeader+maxDatagramIn)
 	dataAt := headerLen + maxPeerHeader
 	for {
 		n, peer, err := u.pc.ReadFromUDPAddrPort(buf[dataAt:])
