@@ -270,6 +270,39 @@ func TestFindProfile(t *testing.T) {
 	}
 }
 
+func TestGrantsForServingSockets(t *testing.T) {
+	useTempXDG(t)
+	p, err := OpenProfile("https://a.example", "https://a.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := policy.ParseHost("127.0.0.1")
+	if err := newGrantStore(p).Remember(policy.Request{Origin: p.Origin, Protocol: policy.UDP, Mode: policy.Bind,
+		Host: local, Port: 0, Addresses: []netip.Addr{local.IP}}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, int) {
+		var out bytes.Buffer
+		code := Main(args, &out, &out)
+		return out.String(), code
+	}
+	if out, code := run("grants", "list"); code != 0 || !strings.Contains(out, "udp bind\t127.0.0.1:0") {
+		t.Fatalf("grants list: %d %s", code, out)
+	}
+	if out, code := run("grants", "revoke", "https://a.example/", "127.0.0.1:0"); code == 0 {
+		t.Fatalf("revoking a tcp connection removed the bind grant: %s", out)
+	}
+	if out, code := run("grants", "revoke", "https://a.example/", "127.0.0.1:0", "--bind", "--listen"); code != 2 {
+		t.Fatalf("two kinds: %d %s", code, out)
+	}
+	if out, code := run("grants", "revoke", "https://a.example/", "127.0.0.1:0", "--bind"); code != 0 {
+		t.Fatalf("grants revoke --bind: %d %s", code, out)
+	}
+	if out, _ := run("grants", "list"); !strings.Contains(out, "no remembered connections") {
+		t.Fatalf("the grant is still listed: %s", out)
+	}
+}
+
 func TestCommandLineErrors(t *testing.T) {
 	useTempXDG(t)
 	// No test sends DNS queries off the machine: every name is unknown here.

@@ -52,6 +52,13 @@ func (p *fakePrompter) Ask(_ context.Context, pr Prompt) (Answer, error) {
 	return Answer{Allow: p.allow, Remember: p.remember}, nil
 }
 
+// setAllow changes the answer to the prompts that follow.
+func (p *fakePrompter) setAllow(allow bool) {
+	p.mu.Lock()
+	p.allow = allow
+	p.mu.Unlock()
+}
+
 func (p *fakePrompter) calls() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()

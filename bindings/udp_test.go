@@ -3,8 +3,12 @@ package bindings
 import (
 	"encoding/binary"
 	"encoding/json"
+	"net"
 	"net/netip"
 	"testing"
+	"time"
+
+	"socketeer/policy"
 )
 
 // datagramFrame is a page's OpData payload for one datagram (see putPeer).
@@ -97,5 +101,85 @@ func TestServerSocketAccepts(t *testing.T) {
 	c.open(FirstAcceptedID+7, srv.LocalPort, nil)
 	if err := c.waitDropped(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// udpPeer is a loopback UDP socket standing for another host.
+func udpPeer(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func addrOf(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// socketOf finds a socket of the bridge's manager by id.
+func (b *testBridge) socketOf(id uint32) *socket {
+	b.m.mu.Lock()
+	defer b.m.mu.Unlock()
+	for s := range b.m.sessions {
+		if sk := s.get(id); sk != nil {
+			return sk
+		}
+	}
+	return nil
+}
+
+// TestBoundPeers checks what a bound socket may send where: a local peer that has not written
+// first needs the user's consent (a refusal drops the datagram and keeps the socket), and an allowed
+// peer gets at most the per-destination budget.
+func TestBoundPeers(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	// The clock stands still, so the send budget does not refill during the test.
+	fixed := time.Now()
+	b.m.now = func() time.Time { return fixed }
+	c := b.connect(t)
+	c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+
+	refused, allowed := udpPeer(t), udpPeer(t)
+	b.prompter.setAllow(false)
+	before := b.prompter.calls()
+	c.send(OpData, 1, datagramFrame(addrOf(refused), []byte("no")))
+	c.send(OpData, 1, datagramFrame(addrOf(refused), []byte("still no")))
+	waitUntil(t, "the user is asked about the local peer", func() bool { return b.prompter.calls() == before+1 })
+	if p := b.prompter.last(); p.Protocol != policy.UDP || p.Mode != policy.Connect || p.Host != "127.0.0.1" ||
+		p.Port != int(addrOf(refused).Port()) || !p.LocalNetwork {
+		t.Fatalf("prompt for a local peer: %+v", p)
+	}
+	b.prompter.setAllow(true)
+	c.send(OpData, 1, datagramFrame(addrOf(allowed), []byte("marker")))
+	buf := make([]byte, 64)
+	allowed.SetReadDeadline(time.Now().Add(waitTimeout))
+	if n, err := allowed.Read(buf); err != nil || string(buf[:n]) != "marker" {
+		t.Fatalf("the allowed peer got %q, %v", buf[:n], err)
+	}
+	// Datagrams leave in order and loopback delivers at once: the refused peer's queue is final.
+	refused.SetReadDeadline(time.Now())
+	if n, err := refused.Read(buf); err == nil {
+		t.Fatalf("the refused peer got %q", buf[:n])
+	}
+	if n := b.prompter.calls(); n != before+2 {
+		t.Errorf("%d prompts, want 2: one per new local peer, none for a peer already decided", n-before)
+	}
+
+	// Threat: flooding one victim. Exactly the budget leaves; the rest is dropped and counted.
+	sk := b.socketOf(1)
+	sk.udp.mu.Lock()
+	dropped := sk.udp.droppedOut
+	sk.udp.mu.Unlock()
+	for range peerBurst + 100 - 1 { // the marker already spent one token
+		c.send(OpData, 1, datagramFrame(addrOf(allowed), []byte("x")))
+	}
+	waitUntil(t, "every datagram over the budget is dropped", func() bool {
+		sk.udp.mu.Lock()
+		defer sk.udp.mu.Unlock()
+		return sk.udp.droppedOut-dropped == 100
+	})
+	if !sk.open || sk.done {
+		t.Fatal("the socket did not survive its budget")
 	}
 }
