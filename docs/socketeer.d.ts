@@ -23,7 +23,7 @@ interface TCPSocketOptions {
   keepAlive?: boolean;
   /**
    * Idle time before the first keep-alive probe, in ms: at least 1000 (else TypeError); values above
-   * 32 767 000 are capped. Giving it turns keep-alive on.
+   * 32 767 000 are capped. Default 15 000. Giving it turns keep-alive on.
    */
   keepAliveDelay?: number;
   /** Kernel send buffer size in bytes: 1 to 4294967295 (0 is a TypeError); capped at 32 MiB. */
@@ -187,7 +187,7 @@ declare class MulticastController {
   joinGroup(groupAddress: string, options?: MulticastGroupOptions): Promise<void>;
   /** Rejects with TypeError, InvalidStateError (not joined, socket not open) or NetworkError. */
   leaveGroup(groupAddress: string, options?: MulticastGroupOptions): Promise<void>;
-  /** A frozen snapshot: a string per any-source group, an object per source-specific one. */
+  /** A frozen snapshot: a string per any-source group, an object per source-specific one. Changes only when a join or leave resolves. */
   readonly joinedGroups: ReadonlyArray<string | MulticastSourceSpecificGroup>;
 }
 
@@ -207,7 +207,7 @@ interface TCPServerSocketOptions {
 
 /** What `TCPServerSocket.opened` resolves to. */
 interface TCPServerSocketOpenInfo {
-  /** Each chunk is an accepted connection, already open. */
+  /** Each chunk is an accepted connection, already open (noDelay off, keep-alive on). */
   readable: ReadableStream<TCPSocket>;
   localAddress: string;
   localPort: number;
