@@ -34,8 +34,13 @@ test: build typecheck
 typecheck:
 	build/scripts/typecheck.sh
 
+# The benchmark: page in the real app against native Go, same workloads, same run (docs/benchmarks.md).
 bench: build
 	go test -run '^$$' -bench . -benchmem ./bindings/
+	mkdir -p build/bench
+	set -o pipefail; SOCKETEER_BENCH=full SOCKETEER_BENCH_OUT=$(abspath build/bench/results.json) SOCKETEER_BIN=$(abspath $(BIN)) \
+		go test -tags $(TAGS) -count=1 -timeout 10m -run '^TestBench$$' -v ./app/e2e/ | grep -v '^ *process_test.go\|^ *servers_test.go'
+	@echo "results: build/bench/results.json"
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzParseHost -fuzztime 30s ./policy/

@@ -105,6 +105,7 @@ func runSite(p *Profile, target siteURL) error {
 		Policy:   ent.Config(),
 		Log:      alog,
 	})
+	go logMemory(s.mgr)
 	srv, err := bindings.NewServer(s.mgr)
 	if err != nil {
 		return err
