@@ -9,6 +9,9 @@ packages=(
   xvfb xauth                            # a virtual display for `make run` without a desktop, and for tests
   xdotool x11-utils imagemagick         # tests drive real windows and take screenshots
   ca-certificates
+  glib-networking                       # runtime dependency of the .deb (TLS for WebKit), so `dpkg -i` finds it
+  desktop-file-utils                    # desktop-file-validate for the package test
+  nsis                                  # makensis builds the Windows installer
 )
 
 missing=()
