@@ -69,7 +69,7 @@ type DesktopAction struct {
 // String renders the entry in the Desktop Entry Specification's format.
 func (e DesktopEntry) String() string {
 	var b strings.Builder
-	b.WriteString("[Desktop Entry]\nType=Application\nVersion=1.5\n")
+	b.WriteString("[Desktop Entry]\nType=Application\nVersion=1.4\n")
 	line := func(key, value string) {
 		if value != "" {
 			fmt.Fprintf(&b, "%s=%s\n", key, escapeValue(value))

@@ -86,7 +86,7 @@ func build(bin, version, out string) (string, error) {
 		Comment:     "Let web apps you choose talk TCP to your devices and servers, with your consent",
 		Exec:        []string{"socketeer"},
 		Icon:        "socketeer",
-		Categories:  []string{"Network", "Utility"},
+		Categories:  []string{"Network"},
 		Keywords:    []string{"socket", "tcp", "telnet", "device", "web app"},
 		Actions: []debpkg.DesktopAction{
 			{ID: "demo", Name: "Socket Console Demo", Exec: []string{"socketeer", "demo"}},
