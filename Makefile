@@ -35,7 +35,7 @@ test: build
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above"; exit 1)
 	go vet -tags $(TAGS) ./...
 	build/scripts/windows.sh $(VERSION)
-	go test -tags $(TAGS) -count=1 -timeout 10m ./policy/... ./bindings/... ./app/
+	go test -tags $(TAGS) -count=1 -timeout 10m ./policy/... ./bindings/... ./app/ ./app/debpkg/
 	SOCKETEER_BIN=$(abspath $(BIN)) go test -tags $(TAGS) -count=1 -timeout 12m ./app/e2e/
 	build/scripts/test-packages.sh $(BIN) $(VERSION)
 

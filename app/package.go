@@ -171,19 +171,18 @@ func parseGrant(g string) (policy.DestRule, error) {
 		return bad("no port")
 	}
 	dest, ports := g[:i], g[i+1:]
+	r := policy.DestRule{Ports: []string{ports}}
+	if name, cidrs, ok := strings.Cut(dest, "@"); ok {
+		r.Hosts = []string{name}
+		for _, c := range strings.Split(cidrs, ",") {
+			r.CIDRs = append(r.CIDRs, strings.TrimSuffix(strings.TrimPrefix(c, "["), "]"))
+		}
+		return r, nil
+	}
 	if strings.HasPrefix(dest, "[") && strings.HasSuffix(dest, "]") {
 		dest = dest[1 : len(dest)-1]
 	} else if strings.Contains(dest, ":") {
 		return bad("an IPv6 address goes in brackets")
-	}
-	r := policy.DestRule{Ports: []string{ports}}
-	name, cidrs, hasCIDRs := strings.Cut(dest, "@")
-	if hasCIDRs {
-		r.Hosts = []string{name}
-		for _, c := range strings.Split(cidrs, ",") {
-			r.CIDRs = append(r.CIDRs, strings.Trim(c, "[]"))
-		}
-		return r, nil
 	}
 	if _, err := netip.ParsePrefix(dest); err == nil {
 		r.CIDRs = []string{dest}

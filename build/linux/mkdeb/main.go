@@ -55,6 +55,7 @@ func build(bin, version, out string) (string, error) {
 		{"/usr/share/doc/socketeer/copyright", "build/linux/copyright"},
 		{"/usr/share/doc/socketeer/README.policy", "build/linux/README.policy"},
 		{"/usr/share/doc/socketeer/examples/policy.json", "build/linux/policy.example.json"},
+		{"/usr/share/doc/socketeer/examples/policy.d/50-print-portal.json", "build/linux/policy.d-example.json"},
 	}
 	var pkgFiles []debpkg.File
 	for _, f := range plain {
