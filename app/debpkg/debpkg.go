@@ -167,12 +167,18 @@ func Gzip(data []byte) []byte {
 	return buf.Bytes()
 }
 
+// releasePattern tells a release version ("1.2", "v1.2.0-3-g…") from a bare commit hash, which may
+// also start with a digit ("6c8443d").
+var releasePattern = regexp.MustCompile(`^v?[0-9]+\.[0-9]+`)
+
 // DebianVersion turns a version as `git describe` or the Makefile gives it ("v1.2.0",
 // "v1.2.0-3-gabc1234", "abc1234-dirty", "dev") into a Debian version that sorts the same way:
 // commits after a tag sort after it ("1.2.0+3+gabc1234"), and builds with no tag sort before any
 // release ("0~abc1234+dirty").
 func DebianVersion(v string) string {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	v = strings.TrimSpace(v)
+	release := releasePattern.MatchString(v)
+	v = strings.TrimPrefix(v, "v")
 	clean := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '~', r == '+':
@@ -180,7 +186,7 @@ func DebianVersion(v string) string {
 		}
 		return '+'
 	}, v)
-	if clean == "" || clean[0] < '0' || clean[0] > '9' {
+	if !release {
 		clean = "0~" + clean
 	}
 	return strings.TrimRight(clean, "+.~")

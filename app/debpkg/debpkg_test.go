@@ -22,6 +22,8 @@ func TestDebianVersion(t *testing.T) {
 		{"abc1234", "0~abc1234"},
 		{"abc1234-dirty", "0~abc1234+dirty"},
 		{"dev", "0~dev"},
+		{"6c8443d", "0~6c8443d"},
+		{"1234567-dirty", "0~1234567+dirty"},
 		{"", "0"},
 		{"v2.0.0_rc1", "2.0.0+rc1"},
 	} {
@@ -40,7 +42,13 @@ func TestDebianVersionOrder(t *testing.T) {
 	if _, err := exec.LookPath("dpkg"); err != nil {
 		t.Skip("no dpkg on this machine")
 	}
-	order := []string{"abc1234", "v0.9.0", "v1.0.0", "v1.0.0-1-gabc1234", "v1.0.0-12-gdef5678", "v1.1.0"}
+	for _, untagged := range []string{"abc1234", "6c8443d", "1234567-dirty"} {
+		a, b := DebianVersion(untagged), DebianVersion("v0.0.1")
+		if err := exec.Command("dpkg", "--compare-versions", a, "lt", b).Run(); err != nil {
+			t.Errorf("dpkg does not sort the untagged %s (%s) before the first release %s", a, untagged, b)
+		}
+	}
+	order := []string{"v0.9.0", "v1.0.0", "v1.0.0-1-gabc1234", "v1.0.0-12-gdef5678", "v1.1.0"}
 	for i := 1; i < len(order); i++ {
 		a, b := DebianVersion(order[i-1]), DebianVersion(order[i])
 		if err := exec.Command("dpkg", "--compare-versions", a, "lt", b).Run(); err != nil {
