@@ -7,13 +7,19 @@ version="${1:-dev}"
 cd "$(dirname "$0")/../.."
 mkdir -p build/bin
 
-GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -tags desktop,production \
-  -ldflags "-s -w -X socketeer/app.Version=$version" -o build/bin/socketeer.exe .
-
 # Windows' version resources take numbers only: a tag's x.y.z, or 0.0.0 for an untagged build (the
-# full version text goes in the product version string).
+# installer also carries the full version text).
 numeric="0.0.0"
 if [[ "$version" =~ ^v?([0-9]+\.[0-9]+\.[0-9]+) ]]; then numeric="${BASH_REMATCH[1]}"; fi
+
+# The icon, manifest and version information go in as a .syso object, which go build links only
+# into Windows binaries and which is removed again right after.
+syso=socketeer_windows_amd64.syso
+trap 'rm -f "$syso"' EXIT
+go run ./build/windows/mkres -version "$numeric" -out "$syso"
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -tags desktop,production \
+  -ldflags "-s -w -X socketeer/app.Version=$version" -o build/bin/socketeer.exe .
+rm -f "$syso"
 installer=build/bin/socketeer-amd64-installer.exe
 rm -f "$installer"
 (cd build/windows/installer && makensis -V2 -WX \
@@ -21,10 +27,15 @@ rm -f "$installer"
   -DINFO_PRODUCTVERSION="$numeric" -DSOCKETEER_VERSION="$version" \
   -DOUTFILE=../../bin/socketeer-amd64-installer.exe project.nsi)
 
-# Both must be Windows programs (an "MZ" header), and the installer must carry the program.
+# Both must be Windows programs (an "MZ" header), the program must carry its manifest, and the
+# installer must carry the program.
 for f in build/bin/socketeer.exe "$installer"; do
   if [ "$(head -c 2 "$f")" != "MZ" ]; then echo "windows: $f is not a Windows program" >&2; exit 1; fi
 done
+if ! grep -q "Microsoft.Windows.Common-Controls" build/bin/socketeer.exe; then
+  echo "windows: socketeer.exe has no application manifest" >&2
+  exit 1
+fi
 exe_size=$(stat -c %s build/bin/socketeer.exe)
 inst_size=$(stat -c %s "$installer")
 if ((inst_size < exe_size / 4)); then
