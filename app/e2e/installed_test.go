@@ -42,16 +42,7 @@ func TestInstalledDemo(t *testing.T) {
 	app := StartApp(t, d, nil, args[1:]...)
 	app.WaitLog(t, regexp.MustCompile(`msg="demo ready"`), pageTimeout)
 	app.WaitLog(t, rePageLoaded, pageTimeout)
-	var win string
-	if !pollUntil(pageTimeout, func() bool {
-		for id := range hostileWindows(t, d, siteTitle) {
-			win = id
-			return true
-		}
-		return false
-	}) {
-		t.Fatalf("no demo window")
-	}
+	win := waitSiteWindow(t, d)
 	// The host and port fields are filled in by the page; Tab reaches the host field and Return
 	// submits the form with a real key press, which is the user activation a new destination needs.
 	mark := app.Mark()

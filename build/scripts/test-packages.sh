@@ -21,7 +21,9 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 
 # One run at a time on this machine: two would install and purge under each other's feet.
-exec 9>/run/lock/socketeer-package-test.lock
+lockdir=/run/lock
+if [ ! -d "$lockdir" ]; then lockdir=/tmp; fi
+exec 9>"$lockdir/socketeer-package-test.lock"
 if ! flock -w 1200 9; then fail "another package test has held the lock for 20 minutes"; fi
 
 # Packages this run would replace. A Socketeer the developer installed is not clobbered silently.
