@@ -6,7 +6,7 @@ export LANG := C
 TAGS    := desktop,production,webkit2_41
 BIN     := build/bin/socketeer
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-GOBUILD := go build -tags $(TAGS) -ldflags "-s -w -X socketeer/app.Version=$(VERSION)"
+GOBUILD := go build -tags $(TAGS) -buildmode=pie -ldflags "-s -w -X socketeer/app.Version=$(VERSION)"
 
 .PHONY: all deps build run test unit e2e bench fuzz clean package windows
 

@@ -114,6 +114,14 @@ func sitePackage(p *Profile, grants []string, icon []byte, now time.Time) (*debp
 		Description: " Opens " + target.URL + " in its own Socketeer window and profile,\n" +
 			" from the desktop's app menu.",
 		Depends: []string{"socketeer"},
+		// Only data and a menu entry: one package serves every architecture.
+		Arch: "all",
+		Copyright: fmt.Sprintf("Copyright %d the user who ran `socketeer package` for %s.\n\n"+
+			"This package holds a menu entry, an icon and, optionally, an organisation policy\n"+
+			"drop-in for that site; the site itself and its content belong to their owners.\n",
+			now.Year(), p.Origin),
+		Change: "Package for " + p.Origin + ", made by socketeer package.",
+		Date:   now,
 		Files: append(icons,
 			debpkg.File{Dest: desktopFile, Data: []byte(entry.String())}),
 	}
@@ -122,7 +130,12 @@ func sitePackage(p *Profile, grants []string, icon []byte, now time.Time) (*debp
 		if err != nil {
 			return nil, err
 		}
-		pkg.Files = append(pkg.Files, debpkg.File{Dest: siteDropin(p), Data: dropin})
+		// The drop-in lives in /usr/share, where the package owns it, and is linked into the policy
+		// folder: dpkg removes the link with the package, and nobody edits a file dpkg replaces.
+		shared := "/usr/share/socketeer/sites/" + p.ID() + "/policy.json"
+		pkg.Files = append(pkg.Files,
+			debpkg.File{Dest: shared, Data: dropin},
+			debpkg.File{Dest: siteDropin(p), LinkTo: shared})
 		pkg.Description += "\n .\n Pre-granted destinations: " + strings.Join(grants, ", ") + "."
 	}
 	return pkg, nil

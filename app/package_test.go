@@ -109,15 +109,27 @@ func TestSitePackage(t *testing.T) {
 	if files["/usr/share/icons/hicolor/512x512/apps/socketeer-site-print.example_8443.png"] == "" {
 		t.Errorf("no 512 px icon")
 	}
-	if !strings.Contains(files["/etc/socketeer/policy.d/site-print.example_8443.json"], `"10.1.2.3"`) {
+	if !strings.Contains(files["/usr/share/socketeer/sites/print.example_8443/policy.json"], `"10.1.2.3"`) {
 		t.Errorf("no drop-in with the grant")
+	}
+	linked := false
+	for _, f := range pkg.Files {
+		if f.Dest == "/etc/socketeer/policy.d/site-print.example_8443.json" {
+			linked = f.LinkTo == "/usr/share/socketeer/sites/print.example_8443/policy.json"
+		}
+	}
+	if !linked {
+		t.Errorf("the drop-in is not linked into /etc/socketeer/policy.d")
+	}
+	if pkg.Arch != "all" {
+		t.Errorf("a site package is for architecture %q, want all", pkg.Arch)
 	}
 	none, err := sitePackage(p, nil, icon, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range none.Files {
-		if strings.HasPrefix(f.Dest, "/etc/") {
+		if strings.HasPrefix(f.Dest, "/etc/") || strings.HasPrefix(f.Dest, "/usr/share/socketeer/") {
 			t.Errorf("a package without grants installs %s", f.Dest)
 		}
 	}

@@ -7,6 +7,7 @@ package debpkg
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,24 +17,27 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/goreleaser/nfpm/v2"
 	"github.com/goreleaser/nfpm/v2/deb"
 	"github.com/goreleaser/nfpm/v2/files"
 )
 
-// File is one file of a package: its absolute path on the installed system and its content.
+// File is one file of a package: its absolute path on the installed system and its content, or
+// the absolute path a symbolic link at Dest points to.
 type File struct {
-	Dest string
-	Data []byte
-	Mode fs.FileMode // 0644 when zero
+	Dest   string
+	Data   []byte
+	Mode   fs.FileMode // 0644 when zero
+	LinkTo string
 }
 
 // Package describes one Debian binary package.
 type Package struct {
 	Name        string
 	Version     string // a Debian version, see DebianVersion
-	Arch        string // Debian or Go architecture name; the machine's own when empty
+	Arch        string // Debian or Go architecture name ("all" for no binaries); the machine's own when empty
 	Maintainer  string
 	Homepage    string
 	Section     string
@@ -44,6 +48,11 @@ type Package struct {
 	Files       []File
 	// Dirs are directories the package owns even while empty, such as /etc/socketeer/policy.d.
 	Dirs []string
+	// Copyright is /usr/share/doc/<name>/copyright, which every Debian package carries.
+	Copyright string
+	// Change is the one entry of /usr/share/doc/<name>/changelog.gz, dated Date (now when zero).
+	Change string
+	Date   time.Time
 }
 
 // namePattern is Debian policy's package name syntax (section 5.6.7).
@@ -80,6 +89,9 @@ func (p *Package) Write(w io.Writer) error {
 	if !versionPattern.MatchString(p.Version) {
 		return fmt.Errorf("%q is not a valid Debian package version", p.Version)
 	}
+	if p.Copyright == "" || p.Change == "" {
+		return errors.New("a package needs its copyright and changelog texts")
+	}
 	// nfpm reads every file from disk, so the contents are staged in a private folder first.
 	stage, err := os.MkdirTemp("", "socketeer-deb-")
 	if err != nil {
@@ -95,9 +107,26 @@ func (p *Package) Write(w io.Writer) error {
 			FileInfo:    &files.ContentFileInfo{Mode: 0o755},
 		})
 	}
-	for i, f := range p.Files {
+	date := p.Date
+	if date.IsZero() {
+		date = time.Now()
+	}
+	docs := []File{
+		{Dest: "/usr/share/doc/" + p.Name + "/copyright", Data: []byte(p.Copyright)},
+		{Dest: "/usr/share/doc/" + p.Name + "/changelog.gz", Data: Gzip([]byte(fmt.Sprintf(
+			"%s (%s) unstable; urgency=medium\n\n  * %s\n\n -- %s  %s\n",
+			p.Name, p.Version, p.Change, p.Maintainer, date.Format(time.RFC1123Z))))},
+	}
+	for i, f := range append(docs, p.Files...) {
 		if !path.IsAbs(f.Dest) || path.Clean(f.Dest) != f.Dest {
 			return fmt.Errorf("package file %q: the destination must be a clean absolute path", f.Dest)
+		}
+		if strings.HasPrefix(f.Dest, "/etc/") && f.LinkTo == "" {
+			return fmt.Errorf("package file %s: files in /etc are installed as links to /usr (see File.LinkTo)", f.Dest)
+		}
+		if f.LinkTo != "" {
+			contents = append(contents, &files.Content{Source: f.LinkTo, Destination: f.Dest, Type: files.TypeSymlink})
+			continue
 		}
 		src := filepath.Join(stage, fmt.Sprintf("%03d-%s", i, path.Base(f.Dest)))
 		mode := f.Mode
@@ -107,8 +136,9 @@ func (p *Package) Write(w io.Writer) error {
 		if err := os.WriteFile(src, f.Data, mode); err != nil {
 			return fmt.Errorf("stage %s: %w", f.Dest, err)
 		}
-		// Every file is a plain file, never a conffile: dpkg then removes it with the package, which
-		// is what a managed policy drop-in needs (a conffile would outlive `dpkg -r`).
+		// Plain files, never conffiles: what a package puts in /etc it puts there as a symbolic
+		// link (see LinkTo), which dpkg removes with the package, as a managed policy drop-in must
+		// be (a conffile would outlive `dpkg -r`).
 		contents = append(contents, &files.Content{
 			Source:      src,
 			Destination: f.Dest,

@@ -155,8 +155,12 @@ func TestPackageWrite(t *testing.T) {
 	p := &Package{
 		Name: "socketeer-site-test.example", Version: "20260101.120000", Arch: "amd64",
 		Maintainer: "T <t@example.invalid>", Summary: "test package", Depends: []string{"socketeer"},
-		Dirs:  []string{"/etc/socketeer/policy.d"},
-		Files: []File{{Dest: "/etc/socketeer/policy.d/site-test.example.json", Data: []byte("{}\n")}},
+		Copyright: "test\n", Change: "Test.",
+		Dirs: []string{"/etc/socketeer/policy.d"},
+		Files: []File{
+			{Dest: "/usr/share/socketeer/sites/test.example/policy.json", Data: []byte("{}\n")},
+			{Dest: "/etc/socketeer/policy.d/site-test.example.json", LinkTo: "/usr/share/socketeer/sites/test.example/policy.json"},
+		},
 	}
 	path, err := p.WriteFile(t.TempDir())
 	if err != nil {
@@ -169,6 +173,19 @@ func TestPackageWrite(t *testing.T) {
 	if err != nil || string(out) != "Package: socketeer-site-test.example\nVersion: 20260101.120000\nDepends: socketeer\n" {
 		t.Errorf("control fields %q (%v)", out, err)
 	}
+	list, err := exec.Command("dpkg-deb", "-c", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"./usr/share/doc/socketeer-site-test.example/copyright\n",
+		"./usr/share/doc/socketeer-site-test.example/changelog.gz\n",
+		"./etc/socketeer/policy.d/site-test.example.json -> /usr/share/socketeer/sites/test.example/policy.json\n",
+	} {
+		if !strings.Contains(string(list), want) {
+			t.Errorf("the package lacks %q:\n%s", want, list)
+		}
+	}
 	// The drop-in must not be a conffile, or `dpkg -r` would leave it behind.
 	ctl := t.TempDir()
 	if out, err := exec.Command("dpkg-deb", "-e", path, ctl).CombinedOutput(); err != nil {
@@ -179,10 +196,12 @@ func TestPackageWrite(t *testing.T) {
 	}
 
 	for _, bad := range []*Package{
-		{Name: "Socketeer", Version: "1"},
-		{Name: "socketeer", Version: "1-2"},
-		{Name: "socketeer", Version: "1", Files: []File{{Dest: "relative/path"}}},
-		{Name: "socketeer", Version: "1", Files: []File{{Dest: "/usr/../etc/passwd"}}},
+		{Name: "Socketeer", Version: "1", Copyright: "c", Change: "c"},
+		{Name: "socketeer", Version: "1-2", Copyright: "c", Change: "c"},
+		{Name: "socketeer", Version: "1", Copyright: "c", Change: "c", Files: []File{{Dest: "relative/path"}}},
+		{Name: "socketeer", Version: "1", Copyright: "c", Change: "c", Files: []File{{Dest: "/usr/../etc/passwd"}}},
+		{Name: "socketeer", Version: "1", Copyright: "c", Change: "c", Files: []File{{Dest: "/etc/socketeer/policy.json", Data: []byte("{}")}}},
+		{Name: "socketeer", Version: "1", Copyright: "", Change: ""},
 	} {
 		if err := bad.Write(&bytes.Buffer{}); err == nil {
 			t.Errorf("%+v was accepted", bad)

@@ -100,6 +100,10 @@ func TestInstalledSitePackage(t *testing.T) {
 	entry := "/usr/share/applications/socketeer-site-" + id + ".desktop"
 	dropin := "/etc/socketeer/policy.d/site-" + id + ".json"
 	icon := "/usr/share/icons/hicolor/48x48/apps/socketeer-site-" + id + ".png"
+	shared := "/usr/share/socketeer/sites/" + id + "/policy.json"
+	if target, err := os.Readlink(dropin); err != nil || target != shared {
+		t.Errorf("the drop-in %s links to %q (%v), want %s", dropin, target, err, shared)
+	}
 	for _, f := range []string{entry, dropin, icon} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("the site package did not install %s: %v", f, err)
@@ -150,8 +154,8 @@ func TestInstalledSitePackage(t *testing.T) {
 
 	// Removing the package removes its entry, icon and drop-in, and with them the pre-grant.
 	runRoot(t, "dpkg", "-r", name)
-	for _, f := range []string{entry, dropin, icon} {
-		if _, err := os.Stat(f); !os.IsNotExist(err) {
+	for _, f := range []string{entry, dropin, icon, shared} {
+		if _, err := os.Lstat(f); !os.IsNotExist(err) {
 			t.Errorf("%s is left after dpkg -r (%v)", f, err)
 		}
 	}

@@ -52,7 +52,6 @@ func build(bin, version, out string) (string, error) {
 	// Files installed as they are in the source tree, by their place on the installed system.
 	plain := []struct{ dest, src string }{
 		{"/usr/share/icons/hicolor/scalable/apps/socketeer.svg", "build/appicon.svg"},
-		{"/usr/share/doc/socketeer/copyright", "build/linux/copyright"},
 		{"/usr/share/doc/socketeer/README.policy", "build/linux/README.policy"},
 		{"/usr/share/doc/socketeer/examples/policy.json", "build/linux/policy.example.json"},
 		{"/usr/share/doc/socketeer/examples/policy.d/50-print-portal.json", "build/linux/policy.d-example.json"},
@@ -66,6 +65,10 @@ func build(bin, version, out string) (string, error) {
 		pkgFiles = append(pkgFiles, debpkg.File{Dest: f.dest, Data: b})
 	}
 	binary, err := os.ReadFile(bin)
+	if err != nil {
+		return "", err
+	}
+	copyright, err := os.ReadFile("build/linux/copyright")
 	if err != nil {
 		return "", err
 	}
@@ -107,6 +110,8 @@ func build(bin, version, out string) (string, error) {
  .
  Administrators configure it in /etc/socketeer (see
  /usr/share/doc/socketeer/README.policy).`,
+		Copyright:  string(copyright),
+		Change:     "Built from Socketeer " + version + ".",
 		Depends:    depends,
 		Recommends: recommends,
 		Dirs:       []string{"/etc/socketeer", "/etc/socketeer/policy.d"},
