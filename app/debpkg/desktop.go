@@ -55,6 +55,9 @@ type DesktopEntry struct {
 	Icon        string
 	Categories  []string
 	Keywords    []string
+	// StartupWMClass is the X window class of the app's windows, which desktops use to show running
+	// windows under this entry.
+	StartupWMClass string
 	// Actions are extra entries of the app's menu (right click in most desktops), by ID.
 	Actions []DesktopAction
 }
@@ -90,6 +93,7 @@ func (e DesktopEntry) String() string {
 	fmt.Fprintf(&b, "Exec=%s\n", ExecLine(e.Exec))
 	line("Icon", e.Icon)
 	b.WriteString("Terminal=false\n")
+	line("StartupWMClass", e.StartupWMClass)
 	list("Categories", e.Categories)
 	list("Keywords", e.Keywords)
 	ids := make([]string, len(e.Actions))

@@ -92,6 +92,8 @@ func build(bin, version, out string) (string, error) {
 		Icon:        "socketeer",
 		Categories:  []string{"Network"},
 		Keywords:    []string{"socket", "tcp", "telnet", "device", "web app"},
+		// Wails names the GTK program after the binary, so every Socketeer window has this class.
+		StartupWMClass: "socketeer",
 		Actions: []debpkg.DesktopAction{
 			{ID: "demo", Name: "Socket Console Demo", Exec: []string{"socketeer", "demo"}},
 		},
