@@ -72,6 +72,13 @@ func sitePackageName(p *Profile) string {
 	return "socketeer-site-" + strings.ReplaceAll(p.ID(), "_", "+")
 }
 
+// siteWindowClass is the X window class (GTK's program name) of a profile's windows. The site's
+// package names it in its menu entry (StartupWMClass), so that a desktop groups the site's windows
+// under the site's own entry and icon rather than Socketeer's.
+func siteWindowClass(p *Profile) string {
+	return "socketeer-site-" + p.ID()
+}
+
 // siteDropin is where a site package's pre-grants are installed.
 func siteDropin(p *Profile) string {
 	return enterpriseDir + "/policy.d/site-" + p.ID() + ".json"
@@ -83,7 +90,7 @@ func sitePackage(p *Profile, grants []string, icon []byte, now time.Time) (*debp
 	if err != nil || target.Origin != p.Origin {
 		return nil, fmt.Errorf("profile %s has a damaged start address %q", p.ID(), p.StartURL)
 	}
-	iconName := "socketeer-site-" + p.ID()
+	iconName := siteWindowClass(p)
 	icons, err := debpkg.HicolorIcons(iconName, icon)
 	if err != nil {
 		return nil, err
@@ -97,11 +104,12 @@ func sitePackage(p *Profile, grants []string, icon []byte, now time.Time) (*debp
 	// reuses it afterwards, so each user gets the same profile ID (it is derived from the origin)
 	// with storage of their own.
 	entry := debpkg.DesktopEntry{
-		Name:       name,
-		Comment:    "Open " + p.Origin + " in its own Socketeer window",
-		Exec:       []string{"socketeer", "open", target.URL},
-		Icon:       iconName,
-		Categories: []string{"Network"},
+		Name:           name,
+		Comment:        "Open " + p.Origin + " in its own Socketeer window",
+		Exec:           []string{"socketeer", "open", target.URL},
+		Icon:           iconName,
+		Categories:     []string{"Network"},
+		StartupWMClass: siteWindowClass(p),
 	}
 	desktopFile := "/usr/share/applications/socketeer-site-" + p.ID() + ".desktop"
 	pkg := &debpkg.Package{

@@ -101,6 +101,7 @@ func TestSitePackage(t *testing.T) {
 		"\nName=Office printer\n",
 		"\nExec=socketeer open \"https://print.example:8443/app?x=1\"\n",
 		"\nIcon=socketeer-site-print.example_8443\n",
+		"\nStartupWMClass=socketeer-site-print.example_8443\n",
 	} {
 		if !strings.Contains(entry, want) {
 			t.Errorf("the desktop entry lacks %q:\n%s", want, entry)

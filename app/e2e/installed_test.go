@@ -126,6 +126,12 @@ func TestInstalledSitePackage(t *testing.T) {
 	d := StartXvfb(t)
 	app := StartApp(t, d, dirs, args[1:]...)
 	app.WaitLog(t, rePageLoaded, pageTimeout)
+	// The window has the class the entry names, so the desktop shows it under the site's entry.
+	class := desktopValue(t, entry, "Desktop Entry", "StartupWMClass")
+	props, _, err := d.run("xprop", "-id", waitSiteWindow(t, d), "-notype", "WM_CLASS")
+	if err != nil || !strings.HasPrefix(props, `WM_CLASS = "`+class+`", `) {
+		t.Errorf("the site window's class is %q (%v), the entry names %q", props, err, class)
+	}
 	gestureClick(t, d, site)
 	res := site.WaitResult(t, resultTimeout)
 	if got, want := fmt.Sprint(res["outcomes"]), fmt.Sprintf("[map[outcome:opened port:%d]]", echoAddr.Port); got != want {
@@ -169,33 +175,40 @@ func TestInstalledSitePackage(t *testing.T) {
 // a desktop splits it.
 func desktopExec(t *testing.T, path, action string) []string {
 	t.Helper()
+	group := "Desktop Entry"
+	if action != "" {
+		group = "Desktop Action " + action
+	}
+	v := desktopValue(t, path, group, "Exec")
+	args, err := debpkg.ParseExec(v)
+	if err != nil || len(args) == 0 {
+		t.Fatalf("e2e: %s: Exec=%s: %v", path, v, err)
+	}
+	return args
+}
+
+// desktopValue returns the raw value of key in group of a desktop entry file.
+func desktopValue(t *testing.T, path, group, key string) string {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("e2e: %v", err)
 	}
 	defer f.Close()
-	group := "[Desktop Entry]"
-	if action != "" {
-		group = "[Desktop Action " + action + "]"
-	}
 	in := false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "[") {
-			in = line == group
+			in = line == "["+group+"]"
 			continue
 		}
-		if v, ok := strings.CutPrefix(line, "Exec="); ok && in {
-			args, err := debpkg.ParseExec(v)
-			if err != nil || len(args) == 0 {
-				t.Fatalf("e2e: %s: Exec=%s: %v", path, v, err)
-			}
-			return args
+		if v, ok := strings.CutPrefix(line, key+"="); ok && in {
+			return v
 		}
 	}
-	t.Fatalf("e2e: %s has no Exec in %s", path, group)
-	return nil
+	t.Fatalf("e2e: %s has no %s in [%s]", path, key, group)
+	return ""
 }
 
 // runRoot runs a package command (the test runs as root, like make test) and fails on an error.
