@@ -553,9 +553,11 @@ func dialError(err error) *PageError {
 // readLoop moves bytes from the OS socket to the page while the page has credit left. The frame is
 // built in place: the OS reads into the buffer just after the header, so data is copied once.
 func (sk *socket) readLoop() {
-	buf := make([]byte, headerLen+MaxChunk)
-	buf[0] = byte(OpRecv)
-	binary.BigEndian.PutUint32(buf[1:headerLen], sk.id)
+	// The buffer starts small and grows while reads fill it: a thousand idle or chatty sockets
+	// then hold a few KiB each instead of 64 KiB, and a bulk transfer reaches full frames after
+	// two reads.
+	size := int64(initialReadBuffer)
+	buf := sk.frameBuffer(size)
 	for {
 		sk.mu.Lock()
 		for sk.readCredit <= 0 && !sk.readStopped && !sk.done {
@@ -565,7 +567,7 @@ func (sk *socket) readLoop() {
 			sk.mu.Unlock()
 			return
 		}
-		n := min(sk.readCredit, MaxChunk)
+		n := min(sk.readCredit, size)
 		conn := sk.conn
 		sk.mu.Unlock()
 
@@ -575,6 +577,10 @@ func (sk *socket) readLoop() {
 			sk.readCredit -= int64(k)
 			sk.mu.Unlock()
 			sk.s.sendFrame(buf[:headerLen+k])
+			if int64(k) == size && size < MaxChunk {
+				size = min(size*4, MaxChunk)
+				buf = sk.frameBuffer(size)
+			}
 		}
 		if err == io.EOF {
 			sk.s.send(OpEOF, sk.id, nil)
@@ -597,6 +603,17 @@ func (sk *socket) readLoop() {
 			return
 		}
 	}
+}
+
+// initialReadBuffer is the read buffer a TCP socket starts with (see readLoop).
+const initialReadBuffer = 4 << 10
+
+// frameBuffer returns a buffer for an OpRecv frame of up to size data bytes, its header written.
+func (sk *socket) frameBuffer(size int64) []byte {
+	buf := make([]byte, headerLen+size)
+	buf[0] = byte(OpRecv)
+	binary.BigEndian.PutUint32(buf[1:headerLen], sk.id)
+	return buf
 }
 
 // writeLoop hands queued page data to the OS, all queued chunks in one vectored write, and returns
