@@ -397,18 +397,38 @@ func (sk *socket) connect(req OpenRequest, tgt target) {
 // attach makes an established TCP connection this socket's and returns what `opened` reports; it
 // returns false when the socket was closed meanwhile (and the connection with it).
 func (sk *socket) attach(conn *net.TCPConn) ([]byte, bool) {
-	sk.mu.Lock()
-	if sk.done {
-		sk.mu.Unlock()
-		conn.Close()
+	if !sk.becomeOpen(conn, ReadWindow, func() { sk.conn = conn }) {
 		return nil, false
 	}
-	sk.conn = conn
-	sk.open = true
-	sk.readCredit = ReadWindow
-	sk.mu.Unlock()
 	info, _ := json.Marshal(openedInfo(conn.LocalAddr(), conn.RemoteAddr()))
 	return info, true
+}
+
+// becomeOpen makes an operating-system socket this socket's, with its first read credit, unless
+// the page closed the socket meanwhile: then c is closed and the answer is false. set stores c; it
+// runs with sk.mu held.
+func (sk *socket) becomeOpen(c io.Closer, readCredit int64, set func()) bool {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	if sk.done {
+		c.Close()
+		return false
+	}
+	set()
+	sk.open = true
+	sk.readCredit = readCredit
+	return true
+}
+
+// awaitReadCredit waits until the page has room for more, and returns how much; ok is false once
+// the socket is done or the page stopped reading.
+func (sk *socket) awaitReadCredit() (credit int64, ok bool) {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	for sk.readCredit <= 0 && !sk.readStopped && !sk.done {
+		sk.cond.Wait()
+	}
+	return sk.readCredit, !sk.done && !sk.readStopped
 }
 
 // run grants the first write credit and starts moving bytes, once `opened` (or the accept that
@@ -558,19 +578,13 @@ func (sk *socket) readLoop() {
 	// two reads.
 	size := int64(initialReadBuffer)
 	buf := sk.frameBuffer(size)
+	conn := sk.conn
 	for {
-		sk.mu.Lock()
-		for sk.readCredit <= 0 && !sk.readStopped && !sk.done {
-			sk.cond.Wait()
-		}
-		if sk.done || sk.readStopped {
-			sk.mu.Unlock()
+		credit, ok := sk.awaitReadCredit()
+		if !ok {
 			return
 		}
-		n := min(sk.readCredit, size)
-		conn := sk.conn
-		sk.mu.Unlock()
-
+		n := min(credit, size)
 		k, err := conn.Read(buf[headerLen : headerLen+n])
 		if k > 0 {
 			sk.mu.Lock()

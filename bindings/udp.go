@@ -115,16 +115,9 @@ func bindError(err error) *PageError {
 func (sk *socket) startUDP(pc *net.UDPConn, bound bool) {
 	u := &udpState{pc: pc, bound: bound, heard: map[netip.AddrPort]bool{},
 		verdicts: map[netip.AddrPort]bool{}, groups: map[groupKey]bool{}}
-	sk.mu.Lock()
-	if sk.done {
-		sk.mu.Unlock()
-		pc.Close()
+	if !sk.becomeOpen(pc, ReadWindow, func() { sk.udp = u }) {
 		return
 	}
-	sk.udp = u
-	sk.open = true
-	sk.readCredit = ReadWindow
-	sk.mu.Unlock()
 	var remote net.Addr
 	if !bound {
 		remote = pc.RemoteAddr()
