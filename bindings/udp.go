@@ -278,7 +278,8 @@ func (u *udpState) decidePeer(sk *socket, peer netip.AddrPort, granted bool) boo
 	return false
 }
 
-// control changes multicast group membership and answers the page.
+// control changes multicast group membership and answers the page. It runs on the session's read
+// loop: membership changes are quick system calls, and a page cannot pile them up in goroutines.
 func (sk *socket) control(payload []byte) {
 	var req ControlRequest
 	reply := func(perr *PageError) {
