@@ -53,6 +53,8 @@ type socket struct {
 	starved   bool
 	wshut     bool
 	writeDone bool
+
+	inspect *inspectInfo // set once connected; see inspect.go
 }
 
 func newSocket(s *session, id uint32) *socket {
@@ -319,6 +321,7 @@ func (sk *socket) connect(req OpenRequest, tgt target) {
 	sk.conn = conn
 	sk.open = true
 	sk.readCredit = ReadWindow
+	sk.inspect = newInspectInfo("tcp", net.JoinHostPort(tgt.host.Name, strconv.Itoa(tgt.port)), conn.RemoteAddr().String(), false)
 	sk.mu.Unlock()
 
 	local := conn.LocalAddr().(*net.TCPAddr).AddrPort()
@@ -454,6 +457,7 @@ func (sk *socket) readLoop() {
 			sk.mu.Lock()
 			sk.readCredit -= int64(k)
 			sk.mu.Unlock()
+			sk.inspect.bytesIn.Add(int64(k))
 			sk.s.sendFrame(buf[:headerLen+k])
 		}
 		if err == io.EOF {
@@ -524,6 +528,7 @@ func (sk *socket) writeLoop() {
 			return
 		}
 		sk.queued -= n
+		sk.inspect.bytesOut.Add(n)
 		release := sk.settleBorrowed()
 		sk.mu.Unlock()
 		m.returnCredit(sk, release, false)
