@@ -545,6 +545,7 @@ type destRule struct {
 	cidrs     []netip.Prefix
 	ports     []portRange
 	protocols []Protocol
+	src       DestRule // the rule as written, for showing it (see ForSite)
 }
 
 // compiledFile is an EnterpriseFile with every pattern parsed.
@@ -605,7 +606,7 @@ func compileRules(path string, in []DestRule, preGrant bool) ([]destRule, error)
 }
 
 func compileRule(r DestRule, preGrant bool) (destRule, error) {
-	var c destRule
+	c := destRule{src: copyRules([]DestRule{r})[0]}
 	var err error
 	if c.origins, err = compileOrigins("origins", r.Origins); err != nil {
 		return c, err
