@@ -37,6 +37,7 @@ func newLogger() *slog.Logger {
 const usage = `Socketeer gives web apps you choose raw TCP sockets, with your consent.
 
 Usage:
+  socketeer                         open the launcher: your site profiles, their permissions and sockets
   socketeer open <https-url>        open a web app in its own window and profile
   socketeer --profile NAME          open a site profile by its ID or name (as 'profiles' lists them)
   socketeer demo                    open the built-in demo (a socket console and an echo service)
@@ -82,8 +83,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func run(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stdout, usage)
-		return nil
+		return runLauncher()
 	}
 	switch args[0] {
 	case "help", "-h", "--help", "-help":
@@ -130,7 +130,7 @@ func openSite(raw string) error {
 	if err != nil {
 		return err
 	}
-	return runSite(p, target)
+	return showProfile(p, target)
 }
 
 // openProfile opens an existing profile at its start page.
@@ -139,6 +139,9 @@ func openProfile(name string) error {
 	if err != nil {
 		return err
 	}
+	if p.Demo {
+		return runDemo()
+	}
 	target, err := parseSiteURL(p.StartURL)
 	if err != nil || target.Origin != p.Origin {
 		return fmt.Errorf("profile %s has a damaged start address %q; open the site with 'socketeer open <https-url>'", p.ID(), p.StartURL)
@@ -146,7 +149,7 @@ func openProfile(name string) error {
 	if err := checkHost(target.Host); err != nil {
 		return err
 	}
-	return runSite(p, target)
+	return showProfile(p, target)
 }
 
 // lookupHost resolves a site's host before its window opens; tests replace it so that they never

@@ -35,6 +35,8 @@ type Profile struct {
 	Created  time.Time `json:"created"`
 	// Pins trust exactly one certificate (by the SHA-256 of its DER encoding) for exactly one host.
 	Pins []Pin `json:"pins,omitempty"`
+	// Demo marks the built-in demo's profile: opening it starts the demo's servers too.
+	Demo bool `json:"demo,omitempty"`
 
 	id string
 }
@@ -162,27 +164,49 @@ func OpenProfile(origin, startURL string) (*Profile, error) {
 	return p, p.Save()
 }
 
-// ListProfiles returns every profile, in folder order.
+// ListProfiles returns every profile, in folder order. Folders that hold no readable profile are
+// left out; scanProfiles says why.
 func ListProfiles() ([]*Profile, error) {
-	entries, err := os.ReadDir(profilesRoot(xdg.ConfigHome))
+	out, _, err := scanProfiles()
+	return out, err
+}
+
+// scanProfiles returns every profile, in folder order, and a problem for each folder whose
+// profile.json is missing, unreadable or damaged. Such a folder is reported and left untouched, so
+// nothing in it is lost.
+func scanProfiles() ([]*Profile, []error, error) {
+	root := profilesRoot(xdg.ConfigHome)
+	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list profiles: %w", err)
+		return nil, nil, fmt.Errorf("list profiles: %w", err)
 	}
 	var out []*Profile
+	var problems []error
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(profilesRoot(xdg.ConfigHome), e.Name(), "profile.json"))
+		if !e.IsDir() {
+			continue
+		}
+		file := filepath.Join(root, e.Name(), "profile.json")
+		b, err := os.ReadFile(file)
 		if err != nil {
+			problems = append(problems, fmt.Errorf("profile folder %s has no readable profile.json: %w", e.Name(), err))
 			continue
 		}
 		p := &Profile{id: e.Name()}
-		if json.Unmarshal(b, p) == nil && profileID(p.Origin) == e.Name() {
-			out = append(out, p)
+		if err := json.Unmarshal(b, p); err != nil {
+			problems = append(problems, fmt.Errorf("profile %s is damaged (%v); move it aside to start afresh", file, err))
+			continue
 		}
+		if profileID(p.Origin) != e.Name() {
+			problems = append(problems, fmt.Errorf("profile %s names the site %q, which does not belong in that folder", file, p.Origin))
+			continue
+		}
+		out = append(out, p)
 	}
-	return out, nil
+	return out, problems, nil
 }
 
 // Save writes the profile atomically: a reader sees the old file or the new one, never half of one.
