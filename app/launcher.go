@@ -222,6 +222,7 @@ func (l *Launcher) UpdateProfile(id, name, startURL string) (ProfileInfo, error)
 	if err := p.Save(); err != nil {
 		return ProfileInfo{}, err
 	}
+	alog.Info("profile updated", "profile", p.ID())
 	if err := l.refreshDesktopEntry(p); err != nil {
 		return ProfileInfo{}, err
 	}
@@ -270,6 +271,7 @@ func (l *Launcher) RemoveProfile(id string) error {
 		return err
 	}
 	if profileRunning(p) {
+		alog.Info("profile not removed: its window is open", "profile", p.ID())
 		return fmt.Errorf("%s is open: close its window first", p.Name)
 	}
 	if err := removeDesktopEntry(p); err != nil {
@@ -566,7 +568,7 @@ const launcherCSP = "default-src 'none'; script-src 'self'; style-src 'self'; im
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-src 'none'; frame-ancestors 'none'"
 
 // launcherViews are the views the page reports when it has shown them, for the log.
-var launcherViews = []string{"list", "empty", "permissions", "activity", "add", "edit", "remove"}
+var launcherViews = []string{"list", "empty", "permissions", "activity", "add-form", "add-preview", "edit", "remove"}
 
 // Shown logs that the page has shown a view with n items, which is when a person (or a test) can
 // act on it.

@@ -45,7 +45,11 @@ func trackWindow(dir string) *windowTracker {
 	t := &windowTracker{dir: dir}
 	if ws, ok := loadWindowState(dir); ok {
 		t.state = ws
-		C.sk_restore_geometry(w, C.int(ws.X), C.int(ws.Y), C.int(ws.Width), C.int(ws.Height), C.int(boolInt(ws.Maximized)))
+		// Wails centres the window from an idle callback it queued as it showed the window, before
+		// this one ran; restoring from the next one lets the remembered place win.
+		onGTK(func() {
+			C.sk_restore_geometry(w, C.int(ws.X), C.int(ws.Y), C.int(ws.Width), C.int(ws.Height), C.int(boolInt(ws.Maximized)))
+		})
 	}
 	C.sk_track_geometry(w, C.uintptr_t(cgo.NewHandle(t)))
 	return t

@@ -207,13 +207,24 @@ function bytes(n) {
   return v.toFixed(v < 10 ? 1 : 0) + ' ' + units[i];
 }
 
+// keepFocus re-renders a table body without losing the keyboard focus: the button that had it
+// (named by its data-key) has it again afterwards, so a periodic refresh never moves the user.
+function keepFocus(tbody, rows) {
+  const had = tbody.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+  tbody.replaceChildren(...rows);
+  if (had) {
+    const again = tbody.querySelector('[data-key="' + CSS.escape(had) + '"]');
+    (again || $('tab-' + state.tab)).focus();
+  }
+}
+
 async function renderActivity(id) {
   const ins = await api().Inspect(id);
   if (state.selected !== id || state.tab !== 'activity') return;
   $('activity-state').textContent = ins.error || (ins.running
     ? 'Live: the sockets the site holds right now. Closing one ends the connection; the page sees it fail.'
     : 'The site is not open, so it holds no sockets.');
-  $('sockets').replaceChildren(...ins.sockets.map((s) => el('tr', {},
+  keepFocus($('sockets'), ins.sockets.map((s) => el('tr', {},
     el('td', { class: 'mono', text: s.destination, title: s.remote && s.remote !== s.destination ? 'Connected to ' + s.remote : null }),
     el('td', { text: s.protocol.toUpperCase() }),
     el('td', {}, tlsBadge(s.tls)),
@@ -222,7 +233,7 @@ async function renderActivity(id) {
     el('td', { text: when(s.opened) }),
     el('td', {}, el('button', {
       type: 'button', class: 'danger', 'aria-label': 'Close the socket to ' + s.destination,
-      onclick: () => closeSocket(id, s),
+      'data-key': String(s.id), onclick: () => closeSocket(id, s),
     }, 'Close')))));
   $('no-sockets').hidden = ins.sockets.length > 0 || !ins.running;
   $('decisions').replaceChildren(...ins.decisions.map((d) => el('tr', {},
@@ -305,7 +316,7 @@ async function lookup() {
     $('add-submit').disabled = pv.untrusted || !!pv.existingID;
     $('add-submit').textContent = 'Add';
     (pv.untrusted ? $('add-trust') : pv.existingID ? $('add-url') : $('add-name')).focus();
-    api().Shown('add', pv.untrusted ? 0 : 1);
+    api().Shown('add-preview', pv.untrusted ? 0 : 1);
   } catch (e) {
     dialogError('add-error', e);
   } finally {
@@ -405,7 +416,6 @@ function onListKey(ev) {
     case 'Home': go(0); break;
     case 'End': go(state.profiles.length - 1); break;
     case 'Enter': if (state.selected) { openProfile(state.selected); ev.preventDefault(); } break;
-    case 'Delete': removeProfile(); ev.preventDefault(); break;
     default:
   }
 }
@@ -423,12 +433,21 @@ function onGlobalKey(ev) {
   if (ev.ctrlKey && !ev.altKey && (ev.key === 'n' || ev.key === 'N')) {
     ev.preventDefault();
     startAdd();
+    return;
+  }
+  // Delete removes the selected profile (after asking) wherever the focus is, except in a field.
+  const inField = ev.target instanceof HTMLInputElement;
+  if (ev.key === 'Delete' && !inField && !document.querySelector('dialog[open]')) {
+    ev.preventDefault();
+    removeProfile();
   }
 }
 
 function startAdd() {
+  if (document.querySelector('dialog[open]')) return;
   resetAdd();
   openDialog($('add-dialog'), $('add-url'));
+  api().Shown('add-form', 0);
 }
 
 // ---- start ----
@@ -443,6 +462,13 @@ async function poll() {
 async function start() {
   $('add-site').addEventListener('click', startAdd);
   $('add-lookup').addEventListener('click', lookup);
+  // Enter in the address looks the site up (the Add button is not ready before that).
+  $('add-url').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') {
+      ev.preventDefault();
+      lookup();
+    }
+  });
   $('add-url').addEventListener('input', () => { $('add-submit').disabled = true; add.preview = null; add.trustSHA = ''; $('add-cert').hidden = true; });
   $('add-trust').addEventListener('click', () => { add.trustSHA = add.preview.sha256; lookup(); });
   $('add-form').addEventListener('submit', submitAdd);
