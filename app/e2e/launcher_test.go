@@ -274,9 +274,10 @@ func TestLauncherAddOpenAndIsolate(t *testing.T) {
 	}
 }
 
-// TestLauncherRevokeAndRemove revokes a remembered connection on the permissions page (the site must
-// ask again, and the organisation's rules show as managed), then removes the profile: Escape
-// cancels, an open profile is refused, and confirming deletes its folders.
+// TestLauncherRevokeAndRemove shows the organisation's rules for a site as managed on its
+// permissions page, revokes a remembered connection there (the site must ask again), renames the
+// profile, then removes it: Escape cancels, an open profile is refused, and confirming deletes its
+// folders.
 func TestLauncherRevokeAndRemove(t *testing.T) {
 	echo, stats := StartEchoServer(t)
 	site := StartSite(t, testdataFiles(t, "hold"), strictCSP)
@@ -293,8 +294,14 @@ func TestLauncherRevokeAndRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := StartXvfb(t)
-	// The site sorts before the demo, so it is selected, and its permissions page lists the grant.
-	l := StartApp(t, d, dirs)
+	// The site sorts before the demo, so it is selected, and its permissions page lists the grant
+	// and the organisation's two rules for it (a third is for another site).
+	l := startWithPolicy(t, d, dirs, map[string]string{"policy.json": fmt.Sprintf(`{
+  "preGrants": [{"origins": [%q], "hosts": ["printer.corp.example"], "ports": ["9100"]},
+                {"origins": ["https://other.example"], "hosts": ["x.example"]}],
+  "blockDestinations": [{"cidrs": ["10.66.0.0/16"]}]
+}`, site.Origin)})
+	l.WaitLog(t, reShown("managed", 2), pageTimeout)
 	l.WaitLog(t, reShown("permissions", 1), pageTimeout)
 	win := d.WaitWindow(t, "^Socketeer$", pageTimeout)
 

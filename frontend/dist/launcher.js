@@ -187,6 +187,7 @@ async function renderPermissions(id) {
     el('td', { text: r.text }),
     el('td', {}, el('span', { class: 'badge ' + (r.effect === 'blocked' ? 'deny' : 'allow'), text: effects[r.effect] || r.effect })))));
   $('no-managed').hidden = perms.managed.length + perms.notes.length > 0;
+  api().Shown('managed', perms.managed.length);
   api().Shown('permissions', perms.grants.length);
 }
 
