@@ -568,7 +568,7 @@ const launcherCSP = "default-src 'none'; script-src 'self'; style-src 'self'; im
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-src 'none'; frame-ancestors 'none'"
 
 // launcherViews are the views the page reports when it has shown them, for the log.
-var launcherViews = []string{"list", "empty", "permissions", "managed", "activity", "add-form", "add-preview", "edit", "remove"}
+var launcherViews = []string{"list", "empty", "permissions", "managed", "activity", "add-form", "add-preview", "edit", "remove", "status"}
 
 // Shown logs that the page has shown a view with n items, which is when a person (or a test) can
 // act on it.

@@ -86,6 +86,27 @@ func windowGeometry(t *testing.T, d *Display, win string) string {
 	return strings.Join(keep, " ")
 }
 
+// addSite adds a site in the launcher with real key presses, as a person does: Ctrl+N, the address,
+// Enter looks it up; the certificate is self-signed, so the form offers to trust it, and Enter on
+// "Trust" does; then the name field has the focus and Enter adds the profile.
+func addSite(t *testing.T, d *Display, l *App, win string, site *SiteServer) {
+	t.Helper()
+	mark := l.Mark()
+	d.Key(t, win, "ctrl+n")
+	l.WaitLogAfter(t, mark, reShown("add-form", 0), pageTimeout)
+	d.Type(t, win, site.URL+"/")
+	mark = l.Mark()
+	d.Key(t, win, "Return")
+	l.WaitLogAfter(t, mark, reShown("add-preview", 0), pageTimeout)
+	mark = l.Mark()
+	d.Key(t, win, "Return")
+	l.WaitLogAfter(t, mark, reShown("add-preview", 1), pageTimeout)
+	mark = l.Mark()
+	d.Key(t, win, "Return")
+	l.WaitLogAfter(t, mark, regexp.MustCompile(`msg="profile added" profile=`+regexp.QuoteMeta(siteProfileID(site))+` `), pageTimeout)
+	l.WaitLogAfter(t, mark, reShown("permissions", 0), pageTimeout)
+}
+
 func testIcon(t *testing.T) []byte {
 	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
@@ -124,23 +145,7 @@ func TestLauncherAddOpenAndIsolate(t *testing.T) {
 		t.Fatalf("the first run does not list the demo: %q", out)
 	}
 
-	// Add the site: Ctrl+N, the address, Enter looks it up.
-	mark := l.Mark()
-	d.Key(t, win, "ctrl+n")
-	l.WaitLogAfter(t, mark, reShown("add-form", 0), pageTimeout)
-	d.Type(t, win, site.URL+"/")
-	mark = l.Mark()
-	d.Key(t, win, "Return")
-	// The certificate is self-signed: the form offers to trust it, and Enter on "Trust" does.
-	l.WaitLogAfter(t, mark, reShown("add-preview", 0), pageTimeout)
-	mark = l.Mark()
-	d.Key(t, win, "Return")
-	l.WaitLogAfter(t, mark, reShown("add-preview", 1), pageTimeout)
-	// The name field has the focus: Enter adds the profile.
-	mark = l.Mark()
-	d.Key(t, win, "Return")
-	l.WaitLogAfter(t, mark, regexp.MustCompile(`msg="profile added" profile=`+regexp.QuoteMeta(id)+` `), pageTimeout)
-	l.WaitLogAfter(t, mark, reShown("permissions", 0), pageTimeout)
+	addSite(t, d, l, win, site)
 
 	raw, err := os.ReadFile(filepath.Join(profileDir(dirs, id), "profile.json"))
 	if err != nil || !strings.Contains(string(raw), site.Fingerprint) {
@@ -158,7 +163,7 @@ func TestLauncherAddOpenAndIsolate(t *testing.T) {
 	}
 
 	// Enter on the list opens the selected profile.
-	mark = l.Mark()
+	mark := l.Mark()
 	d.Key(t, win, "Return")
 	l.WaitLogAfter(t, mark, regexp.MustCompile(`msg="profile started" profile=`+regexp.QuoteMeta(id)+` `), pageTimeout)
 	res := site.WaitResult(t, resultTimeout)

@@ -40,6 +40,11 @@ function setIcon(img, p) {
 
 const api = () => window.go.app.Launcher;
 
+// shown tells Go (for its log) that a view is on screen, once the browser has painted it.
+function shown(view, n) {
+  requestAnimationFrame(() => requestAnimationFrame(() => api().Shown(view, n)));
+}
+
 const state = { profiles: [], problems: [], selected: null, tab: 'permissions', busy: false };
 
 let statusTimer = null;
@@ -49,7 +54,7 @@ function status(msg, isError) {
   s.classList.toggle('error', !!isError);
   s.hidden = false;
   clearTimeout(statusTimer);
-  statusTimer = setTimeout(() => { s.hidden = true; }, isError ? 7000 : 3500);
+  statusTimer = setTimeout(() => { s.hidden = true; shown('status', 0); }, isError ? 7000 : 2500);
 }
 
 // call runs a Go method and reports its error; Go errors arrive as strings.
@@ -130,7 +135,7 @@ async function renderDetail() {
   renderDetailHead();
   const p = selectedProfile();
   if (!p) {
-    api().Shown(state.profiles.length ? 'list' : 'empty', state.profiles.length);
+    shown(state.profiles.length ? 'list' : 'empty', state.profiles.length);
     return;
   }
   if (state.tab === 'permissions') await renderPermissions(p.id);
@@ -187,8 +192,8 @@ async function renderPermissions(id) {
     el('td', { text: r.text }),
     el('td', {}, el('span', { class: 'badge ' + (r.effect === 'blocked' ? 'deny' : 'allow'), text: effects[r.effect] || r.effect })))));
   $('no-managed').hidden = perms.managed.length + perms.notes.length > 0;
-  api().Shown('managed', perms.managed.length);
-  api().Shown('permissions', perms.grants.length);
+  shown('managed', perms.managed.length);
+  shown('permissions', perms.grants.length);
 }
 
 async function revoke(id, g) {
@@ -243,7 +248,7 @@ async function renderActivity(id) {
     el('td', {}, el('span', { class: 'badge ' + (d.outcome === 'allowed' ? 'allow' : 'deny'), text: d.summary })),
     el('td', { text: d.why }))));
   $('no-decisions').hidden = ins.decisions.length > 0;
-  api().Shown('activity', ins.sockets.length);
+  shown('activity', ins.sockets.length);
 }
 
 async function closeSocket(id, s) {
@@ -317,7 +322,7 @@ async function lookup() {
     $('add-submit').disabled = pv.untrusted || !!pv.existingID;
     $('add-submit').textContent = 'Add';
     (pv.untrusted ? $('add-trust') : pv.existingID ? $('add-url') : $('add-name')).focus();
-    api().Shown('add-preview', pv.untrusted ? 0 : 1);
+    shown('add-preview', pv.untrusted ? 0 : 1);
   } catch (e) {
     dialogError('add-error', e);
   } finally {
@@ -351,7 +356,7 @@ function editProfile() {
   $('edit-start').value = p.startURL;
   setIcon($('edit-icon'), p);
   openDialog($('edit-dialog'), $('edit-name'));
-  api().Shown('edit', 1);
+  shown('edit', 1);
 }
 
 async function submitEdit(ev) {
@@ -383,7 +388,7 @@ function removeProfile() {
   if (!p) return;
   $('remove-title').textContent = 'Remove ' + p.name + '?';
   openDialog($('remove-dialog'), $('remove-dialog').querySelector('[data-close]'));
-  api().Shown('remove', 1);
+  shown('remove', 1);
 }
 
 async function submitRemove(ev) {
@@ -448,7 +453,7 @@ function startAdd() {
   if (document.querySelector('dialog[open]')) return;
   resetAdd();
   openDialog($('add-dialog'), $('add-url'));
-  api().Shown('add-form', 0);
+  shown('add-form', 0);
 }
 
 // ---- start ----
@@ -494,7 +499,7 @@ async function start() {
   await refreshList();
   await renderDetail();
   $('profiles').focus();
-  api().Shown(state.profiles.length ? 'list' : 'empty', state.profiles.length);
+  shown(state.profiles.length ? 'list' : 'empty', state.profiles.length);
   setInterval(() => { poll().catch(() => {}); }, POLL_MS);
 }
 
