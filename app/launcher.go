@@ -260,6 +260,7 @@ func (l *Launcher) ChooseIcon(id string) (ProfileInfo, error) {
 	if err := p.setIcon(b[:n]); err != nil {
 		return ProfileInfo{}, err
 	}
+	alog.Info("profile icon changed", "profile", p.ID())
 	return profileInfo(p), l.refreshDesktopEntry(p)
 }
 

@@ -210,6 +210,9 @@ func TestLauncherProfiles(t *testing.T) {
 	if err != nil || len(list.Profiles) != 1 || list.Profiles[0].ID != a.ID() || len(list.Problems) != 1 || !strings.Contains(list.Problems[0], "damaged") {
 		t.Fatalf("profiles: %+v %v", list, err)
 	}
+	if _, err := FindProfile(b.ID()); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("--profile of a damaged profile: %v", err)
+	}
 	if _, err := l.UpdateProfile(a.ID(), "  A\u202e  ", "https://other.example/"); err == nil {
 		t.Error("a start page on another site was accepted")
 	}

@@ -80,9 +80,17 @@ func (p *Profile) ID() string { return p.id }
 // FindProfile returns the profile whose folder name (ID) or display name is name. Display names
 // need not be unique, so a name shared by two profiles is an error that lists their IDs.
 func FindProfile(name string) (*Profile, error) {
-	all, err := ListProfiles()
+	all, problems, err := scanProfiles()
 	if err != nil {
 		return nil, err
+	}
+	for _, pr := range problems {
+		// A folder of that name exists but cannot be read: say what is wrong with it, rather
+		// than that there is no such profile.
+		var de *damagedProfileError
+		if errors.As(pr, &de) && de.id == name {
+			return nil, de
+		}
 	}
 	var byName []*Profile
 	for _, p := range all {
@@ -190,24 +198,36 @@ func scanProfiles() ([]*Profile, []error, error) {
 			continue
 		}
 		file := filepath.Join(root, e.Name(), "profile.json")
+		damaged := func(format string, a ...any) {
+			problems = append(problems, &damagedProfileError{id: e.Name(), err: fmt.Errorf(format, a...)})
+		}
 		b, err := os.ReadFile(file)
 		if err != nil {
-			problems = append(problems, fmt.Errorf("profile folder %s has no readable profile.json: %w", e.Name(), err))
+			damaged("profile folder %s has no readable profile.json: %w", e.Name(), err)
 			continue
 		}
 		p := &Profile{id: e.Name()}
 		if err := json.Unmarshal(b, p); err != nil {
-			problems = append(problems, fmt.Errorf("profile %s is damaged (%v); move it aside to start afresh", file, err))
+			damaged("profile %s is damaged (%v); move it aside to start afresh", file, err)
 			continue
 		}
 		if profileID(p.Origin) != e.Name() {
-			problems = append(problems, fmt.Errorf("profile %s names the site %q, which does not belong in that folder", file, p.Origin))
+			damaged("profile %s names the site %q, which does not belong in that folder", file, p.Origin)
 			continue
 		}
 		out = append(out, p)
 	}
 	return out, problems, nil
 }
+
+// damagedProfileError is a profile folder whose profile.json cannot be used.
+type damagedProfileError struct {
+	id  string
+	err error
+}
+
+func (e *damagedProfileError) Error() string { return e.err.Error() }
+func (e *damagedProfileError) Unwrap() error { return e.err }
 
 // Save writes the profile atomically: a reader sees the old file or the new one, never half of one.
 func (p *Profile) Save() error {

@@ -378,6 +378,7 @@ async function chooseIcon() {
     const updated = await api().ChooseIcon(p.id);
     setIcon($('edit-icon'), updated);
     await refreshList();
+    $('edit-name').focus();
   } catch (e) {
     dialogError('edit-error', e);
   }
