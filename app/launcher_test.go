@@ -293,3 +293,35 @@ func TestLauncherCSP(t *testing.T) {
 		t.Errorf("CSP allows too much: %s", launcherCSP)
 	}
 }
+
+// TestLauncherChooseIcon: an icon the user picks is re-encoded like a site's; a file that is not an
+// image is refused and the old icon kept.
+func TestLauncherChooseIcon(t *testing.T) {
+	useTempXDG(t)
+	p, _ := OpenProfile("https://a.example", "https://a.example/")
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.png"), filepath.Join(dir, "bad.png")
+	os.WriteFile(good, testPNG(t, 40, 40), 0o600)
+	os.WriteFile(bad, []byte("<svg onload=alert(1)>"), 0o600)
+	l := newLauncher()
+	if _, err := l.ChooseIcon(p.ID()); err == nil {
+		t.Error("choosing without a file chooser succeeded")
+	}
+	l.pickFile = func() (string, error) { return good, nil }
+	info, err := l.ChooseIcon(p.ID())
+	if err != nil || !strings.HasPrefix(info.Icon, "data:image/png;base64,") {
+		t.Fatalf("good icon: %v", err)
+	}
+	before, _ := os.ReadFile(p.iconPath())
+	l.pickFile = func() (string, error) { return bad, nil }
+	if _, err := l.ChooseIcon(p.ID()); !errors.Is(err, errNotImage) {
+		t.Errorf("bad icon: %v", err)
+	}
+	if after, _ := os.ReadFile(p.iconPath()); !bytes.Equal(before, after) {
+		t.Error("a refused icon replaced the old one")
+	}
+	l.pickFile = func() (string, error) { return "", nil }
+	if _, err := l.ChooseIcon(p.ID()); err != nil {
+		t.Errorf("cancelling the chooser: %v", err)
+	}
+}

@@ -8,6 +8,9 @@
 #include "gtk_linux.h"
 
 #include <string.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
 
 // Implemented in Go (window_linux.go).
 extern void skWindowConfigured(uintptr_t h, int x, int y, int width, int height, int maximized);
@@ -68,9 +71,17 @@ void sk_restore_geometry(GtkWindow *w, int x, int y, int width, int height, int 
     if (maximized) gtk_window_maximize(w);
 }
 
+// The user asked for this window by starting Socketeer again, so it takes the focus. On X11 the
+// request carries the server's current time: GTK would otherwise use the time of this window's
+// last input, and the X server ignores a focus change older than the last one.
 void sk_present(GtkWindow *w) {
+    guint32 when = GDK_CURRENT_TIME;
+    GdkWindow *gw = gtk_widget_get_window(GTK_WIDGET(w));
+#ifdef GDK_WINDOWING_X11
+    if (gw != NULL && GDK_IS_X11_WINDOW(gw)) when = gdk_x11_get_server_time(gw);
+#endif
     gtk_window_deiconify(w);
-    gtk_window_present_with_time(w, GDK_CURRENT_TIME);
+    gtk_window_present_with_time(w, when);
 }
 
 // The launcher shows only its own embedded pages (threat: a link or a script in the launcher's page

@@ -320,7 +320,8 @@ func TestLauncherRevokeAndRemove(t *testing.T) {
 	}
 
 	// Edit: revoking the last grant left the focus on the Permissions tab; Edit is three buttons
-	// back. The name field has the focus.
+	// back. The name field has the focus. (Choosing an icon file goes through the desktop's file
+	// chooser; TestLauncherChooseIcon covers what happens to the file.)
 	mark = l.Mark()
 	d.Key(t, win, "shift+Tab", "shift+Tab", "shift+Tab", "Return")
 	l.WaitLogAfter(t, mark, reShown("edit", 1), pageTimeout)
@@ -404,5 +405,16 @@ func TestLauncherInspector(t *testing.T) {
 	l.WaitLogAfter(t, mark, reShown("activity", 0), pageTimeout)
 	if !app.Alive() {
 		t.Error("the site's process exited")
+	}
+
+	// A second launcher brings the first to the front instead of opening another.
+	d.Focus(t, hostileSiteWindow(t, d, site))
+	second := StartApp(t, d, app.Env)
+	second.WaitLog(t, regexp.MustCompile(`msg="the launcher is already open; its window was brought to the front"`), pageTimeout)
+	if code, err := second.Wait(pageTimeout); code != 0 || err != nil {
+		t.Errorf("second launcher: code %d, %v", code, err)
+	}
+	if !pollUntil(pageTimeout, func() bool { return d.hasFocus(win) }) {
+		t.Error("the launcher did not get the focus")
 	}
 }

@@ -45,7 +45,7 @@ function shown(view, n) {
   requestAnimationFrame(() => requestAnimationFrame(() => api().Shown(view, n)));
 }
 
-const state = { profiles: [], problems: [], selected: null, tab: 'permissions', busy: false };
+const state = { profiles: [], problems: [], selected: null, tab: 'permissions', lastSockets: -1 };
 
 let statusTimer = null;
 function status(msg, isError) {
@@ -224,7 +224,7 @@ function keepFocus(tbody, rows) {
   }
 }
 
-async function renderActivity(id) {
+async function renderActivity(id, fromPoll) {
   const ins = await api().Inspect(id);
   if (state.selected !== id || state.tab !== 'activity') return;
   $('activity-state').textContent = ins.error || (ins.running
@@ -248,7 +248,9 @@ async function renderActivity(id) {
     el('td', {}, el('span', { class: 'badge ' + (d.outcome === 'allowed' ? 'allow' : 'deny'), text: d.summary })),
     el('td', { text: d.why }))));
   $('no-decisions').hidden = ins.decisions.length > 0;
-  shown('activity', ins.sockets.length);
+  // A refresh that changed nothing is not worth a line in the log.
+  if (!fromPoll || state.lastSockets !== ins.sockets.length) shown('activity', ins.sockets.length);
+  state.lastSockets = ins.sockets.length;
 }
 
 async function closeSocket(id, s) {
@@ -463,7 +465,7 @@ async function poll() {
   if (document.querySelector('dialog[open]')) return;
   await refreshList();
   const p = selectedProfile();
-  if (p && state.tab === 'activity') await renderActivity(p.id);
+  if (p && state.tab === 'activity') await renderActivity(p.id, true);
 }
 
 async function start() {
