@@ -303,20 +303,10 @@ func (e *Enterprise) apply(cfg Config) Config {
 // Threat: an organisation's users visiting a site the organisation does not trust with sockets —
 // the block list wins over the allow list, and an allow list, once present, admits nothing else.
 func (e *Enterprise) originAllowed(o Origin) bool {
-	for _, p := range e.blockOrigins {
-		if p.match(o) {
-			return false
-		}
+	if anyOrigin(e.blockOrigins, o) {
+		return false
 	}
-	if len(e.allowOrigins) == 0 {
-		return true
-	}
-	for _, p := range e.allowOrigins {
-		if p.match(o) {
-			return true
-		}
-	}
-	return false
+	return len(e.allowOrigins) == 0 || anyOrigin(e.allowOrigins, o)
 }
 
 // destination is what the destination rules look at.

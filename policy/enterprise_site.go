@@ -45,10 +45,12 @@ func (e Enterprise) ForSite(origin string) SitePolicy {
 
 // appliesTo reports whether the rule's origins cover o (no origins: every site).
 func (r destRule) appliesTo(o Origin) bool {
-	if len(r.origins) == 0 {
-		return true
-	}
-	for _, p := range r.origins {
+	return len(r.origins) == 0 || anyOrigin(r.origins, o)
+}
+
+// anyOrigin reports whether any of the patterns matches o.
+func anyOrigin(ps []originPattern, o Origin) bool {
+	for _, p := range ps {
 		if p.match(o) {
 			return true
 		}

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,6 +24,21 @@ import (
 
 func reShown(view string, items int) *regexp.Regexp {
 	return regexp.MustCompile(`msg="launcher view shown" view=` + view + ` items=` + strconv.Itoa(items) + `$`)
+}
+
+// holdSocket opens the hold page in the real app; the user allows its socket to an echo server,
+// which it keeps open.
+func holdSocket(t *testing.T) (*net.TCPAddr, *EchoStats, *SiteServer, *Display, *App) {
+	t.Helper()
+	echo, stats := StartEchoServer(t)
+	site := StartSite(t, testdataFiles(t, "hold"), strictCSP)
+	d, app := openPinnedSite(t, site, "/index.html?port="+strconv.Itoa(echo.Port))
+	gestureClick(t, d, site)
+	answerConsent(t, d, app, 0, true)
+	if res := site.WaitResult(t, resultTimeout); res["held"] != true {
+		t.Fatalf("the socket did not open: %v", res)
+	}
+	return echo, stats, site, d, app
 }
 
 // startLauncher starts the launcher with dirs on d and returns it with its window.
@@ -383,14 +399,7 @@ func TestLauncherRevokeAndRemove(t *testing.T) {
 // there with a key press: the server sees the connection end, the site's own process logs it, and
 // the inspector then lists no socket.
 func TestLauncherInspector(t *testing.T) {
-	echo, stats := StartEchoServer(t)
-	site := StartSite(t, testdataFiles(t, "hold"), strictCSP)
-	d, app := openPinnedSite(t, site, "/index.html?port="+strconv.Itoa(echo.Port))
-	gestureClick(t, d, site)
-	answerConsent(t, d, app, 0, true)
-	if res := site.WaitResult(t, resultTimeout); res["held"] != true {
-		t.Fatalf("the socket did not open: %v", res)
-	}
+	echo, stats, site, d, app := holdSocket(t)
 	l, win := startLauncher(t, d, app.Env)
 	l.WaitLog(t, reShown("permissions", 0), pageTimeout)
 
