@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/adrg/xdg"
 
@@ -34,11 +35,12 @@ type Launcher struct {
 	pickFile func() (string, error)
 
 	mu      sync.Mutex
-	fetched map[string]siteInfo // by origin: what Preview read, for AddProfile
+	fetched map[string]siteInfo   // by origin: what Preview read, for AddProfile
+	icons   map[string]cachedIcon // by icon file
 }
 
 func newLauncher() *Launcher {
-	return &Launcher{env: os.Environ(), fetched: map[string]siteInfo{}}
+	return &Launcher{env: os.Environ(), fetched: map[string]siteInfo{}, icons: map[string]cachedIcon{}}
 }
 
 // ProfileInfo is one profile as the launcher lists it.
@@ -59,12 +61,39 @@ type ProfileList struct {
 	Problems []string      `json:"problems"`
 }
 
-func profileInfo(p *Profile) ProfileInfo {
+func (l *Launcher) profileInfo(p *Profile) ProfileInfo {
 	return ProfileInfo{
 		ID: p.ID(), Name: cleanText(p.Name, maxNameRunes), Origin: p.Origin, StartURL: p.StartURL,
-		Icon: iconDataURL(profileIconPNG(p)), Demo: p.Demo, Running: profileRunning(p),
+		Icon: l.iconURL(p), Demo: p.Demo, Running: profileRunning(p),
 		DesktopEntry: hasDesktopEntry(p),
 	}
+}
+
+// cachedIcon is a profile icon as the page shows it, valid while the file is unchanged.
+type cachedIcon struct {
+	mod  time.Time
+	size int64
+	url  string
+}
+
+// iconURL returns the profile's icon for the page. The page asks for the list every second or two,
+// so an icon is decoded and encoded again only when its file changed.
+func (l *Launcher) iconURL(p *Profile) string {
+	fi, err := os.Stat(p.iconPath())
+	if err != nil {
+		return ""
+	}
+	l.mu.Lock()
+	c, ok := l.icons[p.iconPath()]
+	l.mu.Unlock()
+	if ok && c.mod.Equal(fi.ModTime()) && c.size == fi.Size() {
+		return c.url
+	}
+	c = cachedIcon{mod: fi.ModTime(), size: fi.Size(), url: iconDataURL(profileIconPNG(p))}
+	l.mu.Lock()
+	l.icons[p.iconPath()] = c
+	l.mu.Unlock()
+	return c.url
 }
 
 // Profiles lists the profiles, by name.
@@ -75,7 +104,7 @@ func (l *Launcher) Profiles() (ProfileList, error) {
 	}
 	out := ProfileList{Profiles: []ProfileInfo{}, Problems: []string{}}
 	for _, p := range ps {
-		out.Profiles = append(out.Profiles, profileInfo(p))
+		out.Profiles = append(out.Profiles, l.profileInfo(p))
 	}
 	slices.SortStableFunc(out.Profiles, func(a, b ProfileInfo) int {
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
@@ -198,7 +227,7 @@ func (l *Launcher) AddProfile(np NewProfile) (ProfileInfo, error) {
 		}
 	}
 	alog.Info("profile added", "profile", p.ID(), "origin", p.Origin)
-	return profileInfo(p), nil
+	return l.profileInfo(p), nil
 }
 
 // UpdateProfile renames a profile and changes its start page, which must stay on its site.
@@ -226,7 +255,7 @@ func (l *Launcher) UpdateProfile(id, name, startURL string) (ProfileInfo, error)
 	if err := l.refreshDesktopEntry(p); err != nil {
 		return ProfileInfo{}, err
 	}
-	return profileInfo(p), nil
+	return l.profileInfo(p), nil
 }
 
 func (l *Launcher) refreshDesktopEntry(p *Profile) error {
@@ -248,7 +277,7 @@ func (l *Launcher) ChooseIcon(id string) (ProfileInfo, error) {
 	}
 	path, err := l.pickFile()
 	if err != nil || path == "" {
-		return profileInfo(p), err
+		return l.profileInfo(p), err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -261,7 +290,7 @@ func (l *Launcher) ChooseIcon(id string) (ProfileInfo, error) {
 		return ProfileInfo{}, err
 	}
 	alog.Info("profile icon changed", "profile", p.ID())
-	return profileInfo(p), l.refreshDesktopEntry(p)
+	return l.profileInfo(p), l.refreshDesktopEntry(p)
 }
 
 // RemoveProfile deletes a profile with its storage, cookies, grants and desktop entry. The page asks
