@@ -427,3 +427,21 @@ func TestLauncherInspector(t *testing.T) {
 		t.Error("the launcher did not get the focus")
 	}
 }
+
+// TestLauncherOpensDemo: on a first run the demo is the launcher's one profile, and opening it
+// starts the demo's own servers with its window.
+func TestLauncherOpensDemo(t *testing.T) {
+	d := StartXvfb(t)
+	l, win := startLauncher(t, d, NewAppDirs(t))
+	l.WaitLog(t, reShown("list", 1), pageTimeout)
+	mark := l.Mark()
+	d.Key(t, win, "Return")
+	l.WaitLogAfter(t, mark, regexp.MustCompile(`msg="profile started" profile=localhost_47443 `), pageTimeout)
+	l.WaitLogAfter(t, mark, regexp.MustCompile(`msg="demo ready"`), pageTimeout)
+	l.WaitLogAfter(t, mark, rePageLoaded, pageTimeout)
+	if !pollUntil(pageTimeout, func() bool {
+		return len(hostileWindows(t, d, regexp.MustCompile(`^Socket console — localhost:\d+$`))) == 1
+	}) {
+		t.Errorf("no demo window; visible windows: %s", d.describeWindows())
+	}
+}
