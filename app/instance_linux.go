@@ -226,6 +226,24 @@ func withShortPath(sock string, fn func(string) error) error {
 // profileRunning reports whether a process shows the profile.
 func profileRunning(p *Profile) bool { return holdsLock(p.ConfigDir()) }
 
+// lockIdle takes dir's instance lock when no process holds it, so that nothing can open the
+// profile while the caller changes it under its feet (removes it, say). ok is false when the
+// profile is open.
+func lockIdle(dir string) (release func(), ok bool) {
+	f, err := os.Open(filepath.Join(dir, instanceLockName))
+	if errors.Is(err, os.ErrNotExist) {
+		return func() {}, true
+	}
+	if err != nil {
+		return nil, false
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		f.Close()
+		return nil, false
+	}
+	return func() { f.Close() }, true
+}
+
 // startDetached starts cmd in a session of its own, so that it outlives the process that started it
 // and the signals its terminal or process group get.
 func startDetached(cmd *exec.Cmd) error {

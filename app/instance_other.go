@@ -23,3 +23,5 @@ func askInstance(string, controlRequest, time.Duration) (controlResponse, error)
 func profileRunning(*Profile) bool { return false }
 
 func startDetached(cmd *exec.Cmd) error { return cmd.Start() }
+
+func lockIdle(string) (func(), bool) { return func() {}, true }

@@ -53,3 +53,30 @@ func TestInstanceSingle(t *testing.T) {
 	}
 	again.Close()
 }
+
+// TestRemoveRefusesOpenProfile: a profile whose process holds its instance is not removed.
+func TestRemoveRefusesOpenProfile(t *testing.T) {
+	useTempXDG(t)
+	p, err := OpenProfile("https://a.example", "https://a.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := claimInstance(p.ConfigDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLauncher()
+	if err := l.RemoveProfile(p.ID()); err == nil || !strings.Contains(err.Error(), "close its window") {
+		t.Fatalf("removing an open profile: %v", err)
+	}
+	if !profileRunning(p) {
+		t.Error("the open profile is not reported running")
+	}
+	inst.Close()
+	if err := l.RemoveProfile(p.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p.ConfigDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("profile folder: %v", err)
+	}
+}

@@ -300,10 +300,12 @@ func (l *Launcher) RemoveProfile(id string) error {
 	if err != nil {
 		return err
 	}
-	if profileRunning(p) {
+	release, idle := lockIdle(p.ConfigDir())
+	if !idle {
 		alog.Info("profile not removed: its window is open", "profile", p.ID())
 		return fmt.Errorf("%s is open: close its window first", p.Name)
 	}
+	defer release()
 	if err := removeDesktopEntry(p); err != nil {
 		return err
 	}
