@@ -57,8 +57,14 @@ type ProfileInfo struct {
 
 // ProfileList is the launcher's main list, with a note for every profile folder that cannot be read.
 type ProfileList struct {
-	Profiles []ProfileInfo `json:"profiles"`
-	Problems []string      `json:"problems"`
+	Profiles []ProfileInfo    `json:"profiles"`
+	Problems []ProfileProblem `json:"problems"`
+}
+
+// ProfileProblem is a profile folder that cannot be read, and why.
+type ProfileProblem struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
 }
 
 func (l *Launcher) profileInfo(p *Profile) ProfileInfo {
@@ -102,7 +108,7 @@ func (l *Launcher) Profiles() (ProfileList, error) {
 	if err != nil {
 		return ProfileList{}, err
 	}
-	out := ProfileList{Profiles: []ProfileInfo{}, Problems: []string{}}
+	out := ProfileList{Profiles: []ProfileInfo{}, Problems: []ProfileProblem{}}
 	for _, p := range ps {
 		out.Profiles = append(out.Profiles, l.profileInfo(p))
 	}
@@ -110,7 +116,12 @@ func (l *Launcher) Profiles() (ProfileList, error) {
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 	})
 	for _, e := range problems {
-		out.Problems = append(out.Problems, e.Error())
+		pr := ProfileProblem{Message: e.Error()}
+		var de *damagedProfileError
+		if errors.As(e, &de) {
+			pr.ID = de.id
+		}
+		out.Problems = append(out.Problems, pr)
 	}
 	return out, nil
 }

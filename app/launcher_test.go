@@ -207,7 +207,7 @@ func TestLauncherProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, err := l.Profiles()
-	if err != nil || len(list.Profiles) != 1 || list.Profiles[0].ID != a.ID() || len(list.Problems) != 1 || !strings.Contains(list.Problems[0], "damaged") {
+	if err != nil || len(list.Profiles) != 1 || list.Profiles[0].ID != a.ID() || len(list.Problems) != 1 || list.Problems[0].ID != b.ID() || !strings.Contains(list.Problems[0].Message, "damaged") {
 		t.Fatalf("profiles: %+v %v", list, err)
 	}
 	if _, err := FindProfile(b.ID()); err == nil || !strings.Contains(err.Error(), "damaged") {

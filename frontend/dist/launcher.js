@@ -101,7 +101,10 @@ function renderList() {
   ul.setAttribute('aria-activedescendant', state.selected ? 'profile-' + state.selected : '');
   $('empty-list').hidden = state.profiles.length > 0;
   const probs = $('problems');
-  probs.replaceChildren(...state.problems.map((m) => el('p', { text: m })));
+  probs.replaceChildren(...state.problems.map((pr) => el('p', {},
+    el('strong', { text: (pr.id || 'A profile') + ' cannot be opened.' }),
+    ' It was left as it is. ',
+    el('span', { class: 'problem-detail', text: pr.message }))));
   probs.hidden = state.problems.length === 0;
 }
 
