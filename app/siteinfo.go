@@ -67,7 +67,7 @@ func siteClient(target siteURL, pins []Pin) *http.Client {
 		for _, c := range cs.PeerCertificates[1:] {
 			inter.AddCert(c)
 		}
-		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: cs.ServerName, Intermediates: inter}); err != nil {
+		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: target.Host, Intermediates: inter}); err != nil {
 			return &untrustedCertError{SHA256: sha}
 		}
 		return nil

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // windowState is a window's remembered size and position, kept in window.json beside the profile
@@ -43,10 +42,11 @@ func saveWindowState(dir string, ws windowState) error {
 	return writeFileAtomic(filepath.Join(dir, windowStateName), append(b, '\n'))
 }
 
-// wmClass is the window class of a profile's windows: its own, so that docks group each site as an
-// app of its own, and equal to StartupWMClass in the profile's desktop entry.
+// wmClass is the window class of a profile's windows: its own (profile IDs are unique and use only
+// characters a class may hold), so that docks group each site as an app of its own, and equal to
+// StartupWMClass in the profile's desktop entry.
 func wmClass(p *Profile) string {
-	return "socketeer-" + strings.ReplaceAll(p.ID(), "_", "-")
+	return "socketeer-" + p.ID()
 }
 
 // launcherWMClass is the launcher's window class.
