@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"socketeer/bindings/selfsigned"
-	"socketeer/frontend"
 )
 
 //go:embed demo
@@ -56,8 +55,11 @@ func demoProfile(port int) (*Profile, siteURL, selfsigned.Cert, error) {
 	changed := p.AddPin(target.Host, fingerprint(cert.DER))
 	if !p.Demo {
 		p.Demo, p.Name, changed = true, demoName, true
-		if err := p.setIcon(frontend.Icon()); err != nil {
-			return nil, target, cert, err
+		// AppIcon is set by the main package; tests of this package run without it.
+		if len(AppIcon) > 0 {
+			if err := p.setIcon(AppIcon); err != nil {
+				return nil, target, cert, err
+			}
 		}
 	}
 	if changed {

@@ -11,9 +11,10 @@ import (
 	"github.com/adrg/xdg"
 )
 
-// A desktop entry makes a profile an app of the desktop: it shows in the menu with the site's name
-// and icon and starts `socketeer --profile ID`, and its StartupWMClass matches the profile's window
-// class so the dock groups the window under it.
+// A desktop entry makes a profile an app of the desktop for one user: it shows in the menu with the
+// site's name and icon and starts `socketeer --profile ID`, and its StartupWMClass matches the
+// profile's window class so the dock groups the window under it. (`socketeer package` makes the
+// same for every user of a machine, as a Debian package.)
 
 // desktopEntryPath is where the profile's entry lives in the user's XDG applications folder.
 func desktopEntryPath(p *Profile) string {
@@ -36,7 +37,7 @@ func desktopEntry(p *Profile, exe, icon string) string {
 	fmt.Fprintf(&b, "Comment=%s\n", desktopEscape(strings.TrimPrefix(p.Origin, "https://")+" in Socketeer"))
 	fmt.Fprintf(&b, "Exec=%s --profile %s\n", desktopEscape(execQuote(exe)), desktopEscape(execQuote(p.ID())))
 	fmt.Fprintf(&b, "Icon=%s\n", desktopEscape(icon))
-	fmt.Fprintf(&b, "StartupWMClass=%s\n", wmClass(p))
+	fmt.Fprintf(&b, "StartupWMClass=%s\n", siteWindowClass(p))
 	b.WriteString("Terminal=false\nCategories=Network;\n")
 	return b.String()
 }

@@ -123,6 +123,14 @@ func profileIconPNG(p *Profile) []byte {
 	return out
 }
 
+// windowIcon is the icon of a profile's window: its own, else the app's.
+func windowIcon(p *Profile) []byte {
+	if b := profileIconPNG(p); b != nil {
+		return b
+	}
+	return AppIcon
+}
+
 // iconDataURL is an icon as the launcher's page shows it.
 func iconDataURL(png []byte) string {
 	if len(png) == 0 {

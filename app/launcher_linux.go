@@ -34,6 +34,7 @@ func runLauncher() error {
 	// processes it starts get the user's environment back (Launcher.env).
 	os.Setenv("XDG_DATA_HOME", filepath.Join(xdg.DataHome, "socketeer", "launcher"))
 	os.Setenv("XDG_CACHE_HOME", filepath.Join(xdg.CacheHome, "socketeer", "launcher"))
+	setWindowClass(launcherWMClass)
 	if !displayAvailable() {
 		return errNoDisplay
 	}
@@ -57,7 +58,7 @@ func runLauncher() error {
 	if err := offerDemo(dir); err != nil {
 		alog.Warn("could not prepare the demo profile", "error", err)
 	}
-	setWMClass(launcherWMClass)
+	setProgramClass(launcherWMClass)
 
 	var appCtx atomic.Pointer[context.Context]
 	l.pickFile = func() (string, error) {
@@ -87,7 +88,7 @@ func runLauncher() error {
 		},
 		Bind:     []any{l},
 		LogLevel: logger.ERROR,
-		Linux:    &linux.Options{ProgramName: launcherWMClass, Icon: frontend.Icon(), WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		Linux:    &linux.Options{ProgramName: launcherWMClass, Icon: AppIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		OnStartup: func(ctx context.Context) {
 			appCtx.Store(&ctx)
 			onGTK(func() {

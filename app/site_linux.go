@@ -60,10 +60,11 @@ type site struct {
 	parentEnv  []string
 
 	// GTK thread only.
-	view          *gtkView
-	pendingGen    uint64
-	gestures      map[string]bool
-	allowedHosts  map[string]bool
+	view       *gtkView
+	pendingGen uint64
+	gestures   map[string]bool
+	// pinRetries counts the reloads after a pinned certificate was allowed, per host and pin.
+	pinRetries    map[string]int
 	lastExternal  time.Time
 	trustPrompted map[string]bool
 }
@@ -77,10 +78,11 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 	// each profile its own storage. Child processes get the user's environment back (parentEnv).
 	os.Setenv("XDG_DATA_HOME", filepath.Join(p.DataDir(), "webkit"))
 	os.Setenv("XDG_CACHE_HOME", p.CacheDir())
+	setWindowClass(siteWindowClass(p))
 	if !displayAvailable() {
 		return errNoDisplay
 	}
-	setWMClass(wmClass(p))
+	setProgramClass(siteWindowClass(p))
 
 	s := &site{
 		profile:       p,
@@ -90,7 +92,7 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 		relayWorld:    bindings.RelayWorld,
 		parentEnv:     parentEnv,
 		gestures:      map[string]bool{},
-		allowedHosts:  map[string]bool{},
+		pinRetries:    map[string]int{},
 		trustPrompted: map[string]bool{},
 	}
 	ent, err := loadEnterprise(enterpriseDir)
@@ -107,6 +109,7 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 		Policy:   ent.Config(),
 		Log:      alog,
 	})
+	go logMemory(s.mgr)
 	srv, err := bindings.NewServer(s.mgr)
 	if err != nil {
 		return err
@@ -134,8 +137,10 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 		Height:      height,
 		AssetServer: &assetserver.Options{Assets: assets},
 		LogLevel:    logger.ERROR,
-		Linux:       &linux.Options{ProgramName: wmClass(p), Icon: profileIconPNG(p), WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
-		OnShutdown:  func(context.Context) { tracker.Load().save() },
+		// The window's icon, for windows no menu entry claims (see setWindowClass above): the
+		// profile's own, else the app's.
+		Linux:      &linux.Options{ProgramName: siteWindowClass(p), Icon: windowIcon(p), WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		OnShutdown: func(context.Context) { tracker.Load().save() },
 		OnStartup: func(ctx context.Context) {
 			onGTK(func() {
 				if !attachView(s) {
@@ -144,7 +149,7 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 					return
 				}
 				tracker.Store(trackWindow(p.ConfigDir()))
-				alog.Info("site window ready", "origin", s.origin, "bridge", bridgeAddr, "profile", p.ID(), "class", wmClass(p))
+				alog.Info("site window ready", "origin", s.origin, "bridge", bridgeAddr, "profile", p.ID(), "class", siteWindowClass(p))
 			})
 		},
 	})
@@ -232,17 +237,20 @@ func (s *site) loadEvent(ev loadEvent, uri string) {
 }
 
 // tlsError handles a certificate failure of the main frame: a pinned certificate is allowed for its
-// host and the load retried; anything else shows the fingerprint and asks the user once.
+// host and the load retried (at most maxPinRetries times); anything else shows the fingerprint and asks the user once.
+const maxPinRetries = 3
+
 func (s *site) tlsError(uri, host string, der []byte) bool {
 	sha := fingerprint(der)
 	alog.Info("certificate not trusted", "host", host, "sha256", sha)
 	if s.profile.HasPin(host, sha) {
-		if s.allowedHosts[host+" "+sha] {
-			// Allowed once already and still failing: the pin cannot help; show the error.
+		// A load that was already under way when the certificate was allowed fails once more, so
+		// a few retries are normal; a pin that keeps failing cannot help, and the error shows.
+		if s.pinRetries[host+" "+sha] >= maxPinRetries {
 			s.view.showHTML(tlsErrorPage(host, s.origin, sha))
 			return true
 		}
-		s.allowedHosts[host+" "+sha] = true
+		s.pinRetries[host+" "+sha]++
 		if s.view.allowCertificate(der, host) {
 			alog.Info("pinned certificate accepted", "host", host)
 			onGTK(func() { s.view.loadURI(uri) })
@@ -264,7 +272,7 @@ func (s *site) tlsError(uri, host string, der []byte) bool {
 			return
 		}
 		onGTK(func() {
-			s.allowedHosts[host+" "+sha] = true
+			s.pinRetries[host+" "+sha]++
 			if s.view.allowCertificate(der, host) {
 				s.view.loadURI(uri)
 			}

@@ -42,12 +42,5 @@ func saveWindowState(dir string, ws windowState) error {
 	return writeFileAtomic(filepath.Join(dir, windowStateName), append(b, '\n'))
 }
 
-// wmClass is the window class of a profile's windows: its own (profile IDs are unique and use only
-// characters a class may hold), so that docks group each site as an app of its own, and equal to
-// StartupWMClass in the profile's desktop entry.
-func wmClass(p *Profile) string {
-	return "socketeer-" + p.ID()
-}
-
-// launcherWMClass is the launcher's window class.
+// launcherWMClass is the launcher's window class, which Socketeer's own menu entry names.
 const launcherWMClass = "socketeer"

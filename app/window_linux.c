@@ -15,11 +15,9 @@
 // Implemented in Go (window_linux.go).
 extern void skWindowConfigured(uintptr_t h, int x, int y, int width, int height, int maximized);
 
-// The class docks group windows by, and that a desktop entry's StartupWMClass names. GTK takes both
-// parts of WM_CLASS (the program name and the program class) when the window is realised, which
-// Wails does while it creates the window, so they are set before Wails starts.
-void sk_set_wm_class(const char *name) {
-    g_set_prgname(name);
+// The class half of WM_CLASS, which docks group windows by and a desktop entry's StartupWMClass
+// names. GTK takes it when a window is realised, which Wails does while it creates the window.
+void sk_set_program_class(const char *name) {
     gdk_set_program_class(name);
 }
 

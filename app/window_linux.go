@@ -16,11 +16,13 @@ import (
 	"unsafe"
 )
 
-// setWMClass names the class of the windows this process creates; call it before Wails starts.
-func setWMClass(class string) {
-	cs := C.CString(class)
+// setProgramClass sets the class half of WM_CLASS to name exactly; GDK would otherwise take the
+// program name (setWindowClass) with its first letter in upper case, which a desktop entry's
+// StartupWMClass then does not match. Call it after GTK starts and before Wails shows a window.
+func setProgramClass(name string) {
+	cs := C.CString(name)
 	defer C.free(unsafe.Pointer(cs))
-	C.sk_set_wm_class(cs)
+	C.sk_set_program_class(cs)
 }
 
 // windowSaveDelay gathers the configure events of one move or resize into one write.

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <gtk/gtk.h>
 
-void sk_set_wm_class(const char *name);
+void sk_set_program_class(const char *name);
 GtkWindow *sk_main_window(void);
 void sk_track_geometry(GtkWindow *w, uintptr_t handle);
 void sk_restore_geometry(GtkWindow *w, int x, int y, int width, int height, int maximized);

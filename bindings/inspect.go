@@ -42,9 +42,11 @@ type inspectInfo struct {
 	bytesOut    atomic.Int64
 }
 
-func newInspectInfo(protocol, destination, remote string, tls bool) *inspectInfo {
-	return &inspectInfo{serial: inspectSerial.Add(1), protocol: protocol, destination: destination,
-		remote: remote, tls: tls, opened: time.Now().UTC()}
+// inspectAs starts the socket's record once it is open: protocol, the destination as the page asked
+// for it (the remote address when empty) and the address connected to. Called with sk.mu held.
+func (sk *socket) inspectAs(protocol, destination, remote string) {
+	sk.inspect = &inspectInfo{serial: inspectSerial.Add(1), protocol: protocol,
+		destination: cmp.Or(destination, remote), remote: remote, opened: time.Now().UTC()}
 }
 
 // openSockets lists the manager's connected sockets.

@@ -1,6 +1,6 @@
 // Package frontend is the launcher's user interface: plain HTML, CSS and JavaScript (no build step,
 // no remote content), embedded in the binary and shown by the launcher's Wails window. icon.png is
-// the app icon (build/appicon.svg) at 256 pixels, for the launcher's window and the demo profile.
+// the app icon (build/appicon.svg) at 256 pixels, for the page.
 package frontend
 
 import "embed"
@@ -9,9 +9,3 @@ import "embed"
 //
 //go:embed dist
 var Dist embed.FS
-
-// Icon returns the app icon as PNG.
-func Icon() []byte {
-	b, _ := Dist.ReadFile("dist/icon.png")
-	return b
-}

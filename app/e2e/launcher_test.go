@@ -192,7 +192,7 @@ func TestLauncherAddOpenAndIsolate(t *testing.T) {
 		t.Errorf("the site page reached Wails or the launcher: %v", reach)
 	}
 	siteWin := hostileSiteWindow(t, d, site)
-	class := "socketeer-" + id
+	class := "socketeer-site-" + id
 	if got := windowClass(t, d, siteWin); got != fmt.Sprintf(`WM_CLASS(STRING) = "%s", "%s"`, class, class) {
 		t.Errorf("site window class: %s", got)
 	}

@@ -72,6 +72,12 @@ type SiteServer struct {
 	bad     chan error
 	// gestures carries the page path of every POST /waiting: a page waiting for a click.
 	gestures chan string
+	// steps carries the body of every POST /step: a page telling the test how far it got.
+	steps chan string
+	// clicks carries the page path of every POST /clicked: a waiting page got its click.
+	clicks chan string
+	// checkpoints carries every POST /checkpoint; the page's request waits until the test lets it go.
+	checkpoints chan checkpoint
 
 	mu      sync.Mutex
 	files   map[string]string
@@ -95,6 +101,9 @@ func StartSite(t testing.TB, files map[string]string, csp string) *SiteServer {
 		CertPEM:     certPEM,
 		results:     make(chan map[string]any, 64),
 		gestures:    make(chan string, 64),
+		steps:       make(chan string, 64),
+		clicks:      make(chan string, 64),
+		checkpoints: make(chan checkpoint),
 		bad:         make(chan error, 64),
 		files:       map[string]string{},
 		csp:         csp,
@@ -143,6 +152,51 @@ func (s *SiteServer) WaitGesture(t testing.TB, timeout time.Duration) string {
 	}
 }
 
+// checkpoint is a page waiting at a named point of its run until the test releases it.
+type checkpoint struct {
+	name    string
+	release chan struct{}
+}
+
+// WaitCheckpoint waits for the page to reach a checkpoint and returns its name and the function that
+// lets the page go on.
+func (s *SiteServer) WaitCheckpoint(t testing.TB, timeout time.Duration) (string, func()) {
+	t.Helper()
+	select {
+	case cp := <-s.checkpoints:
+		return cp.name, func() { close(cp.release) }
+	case r := <-s.results:
+		t.Fatalf("e2e: the page finished instead of reaching a checkpoint: %v", r)
+		return "", nil
+	case <-time.After(timeout):
+		t.Fatalf("e2e: no page of %s reached a checkpoint within %v", s.URL, timeout)
+		return "", nil
+	}
+}
+
+// clicked reports whether a waiting page got its click within timeout.
+func (s *SiteServer) clicked(timeout time.Duration) bool {
+	select {
+	case <-s.clicks:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// WaitStep waits for the next step a page posted to /step and returns its text.
+func (s *SiteServer) WaitStep(t testing.TB, timeout time.Duration) string {
+	t.Helper()
+	select {
+	case step := <-s.steps:
+		t.Logf("e2e: page step %q", step)
+		return step
+	case <-time.After(timeout):
+		t.Fatalf("e2e: no page of %s posted a step within %v", s.URL, timeout)
+		return ""
+	}
+}
+
 func (s *SiteServer) SetFile(p, content string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,13 +238,34 @@ func (s *SiteServer) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && p == "/result":
 		s.postResult(w, r)
-	case r.Method == http.MethodPost && p == "/waiting":
+	case r.Method == http.MethodPost && (p == "/waiting" || p == "/step" || p == "/clicked"):
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 			return
 		}
-		s.gestures <- string(body)
+		ch := map[string]chan string{"/waiting": s.gestures, "/step": s.steps, "/clicked": s.clicks}[p]
+		select {
+		case ch <- string(body):
+		default:
+			// Nobody reads it (tests that click without gestureClick): never block the handler.
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPost && p == "/checkpoint":
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		cp := checkpoint{name: string(body), release: make(chan struct{})}
+		select {
+		case s.checkpoints <- cp:
+			select {
+			case <-cp.release:
+			case <-r.Context().Done():
+			}
+		case <-r.Context().Done():
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPost && p == "/log":
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))

@@ -20,7 +20,10 @@
   const IN = 'socketeer:in';
   const MAX_CHUNK = 65536;
   // No prototype: a page must not reach Go with an op name like 'toString'.
-  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6 });
+  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6, control: 7 });
+  const KINDS = Object.assign(Object.create(null), { tcp: 1, udp: 1, 'tcp-server': 1 });
+  // Ids from 2^31 up are Go's, for accepted connections (bindings.FirstAcceptedID).
+  const FIRST_ACCEPTED_ID = 0x80000000;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
@@ -98,6 +101,13 @@
         }
         case 0x85: toPage({ op: 'credit', id, n: view.getUint32(5) }); break;
         case 0x86: live.delete(id); toPage({ op: 'closed', id }); break;
+        case 0x87: {
+          const info = JSON.parse(decoder.decode(new Uint8Array(buf, 5)));
+          live.add(info.id);
+          toPage({ op: 'accepted', id, info });
+          break;
+        }
+        case 0x88: toPage({ op: 'reply', id, reply: JSON.parse(decoder.decode(new Uint8Array(buf, 5))) }); break;
       }
     };
     ws.onclose = () => {
@@ -129,10 +139,12 @@
           break;
         }
         // Only the known option fields travel; Go rejects anything malformed.
+        if (id >= FIRST_ACCEPTED_ID || !KINDS[m.kind]) return;
         const o = m.options || {};
-        const req = { kind: 'tcp' };
+        const req = { kind: m.kind };
         for (const k of ['remoteAddress', 'remotePort', 'noDelay', 'keepAlive', 'keepAliveDelay',
-          'sendBufferSize', 'receiveBufferSize', 'dnsQueryType']) {
+          'sendBufferSize', 'receiveBufferSize', 'dnsQueryType', 'localAddress', 'localPort', 'backlog',
+          'ipv6Only', 'multicastTimeToLive', 'multicastLoopback', 'multicastAllowAddressSharing']) {
           if (o[k] !== undefined && o[k] !== null) req[k] = o[k];
         }
         req.activation = activation();
@@ -152,6 +164,14 @@
         const p = new Uint8Array(4);
         new DataView(p.buffer).setUint32(0, n);
         send(frame(op, id, p));
+        break;
+      }
+      case 'control': {
+        const r = m.request;
+        if (!r || typeof r !== 'object') return;
+        const body = encoder.encode(JSON.stringify({ seq: r.seq, op: r.op, group: r.group, source: r.source }));
+        if (body.byteLength > 4096) return;
+        send(frame(op, id, body));
         break;
       }
       case 'shutdown':
