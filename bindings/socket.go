@@ -675,7 +675,9 @@ func (sk *socket) writeLoop() {
 			return
 		}
 		sk.queued -= n
-		sk.inspect.bytesOut.Add(n)
+		if sk.udp == nil {
+			sk.inspect.bytesOut.Add(n) // datagrams count in udpState.send, without their peer headers
+		}
 		release := sk.settleBorrowed()
 		sk.mu.Unlock()
 		m.returnCredit(sk, release, false)

@@ -214,6 +214,7 @@ func (u *udpState) send(sk *socket, datagrams [][]byte) *PageError {
 		}
 		switch {
 		case err == nil:
+			sk.inspect.bytesOut.Add(int64(len(data)))
 		case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EMSGSIZE),
 			errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 			// UDP is unreliable by contract: a datagram that cannot go is lost, not fatal.
