@@ -347,7 +347,7 @@ func grantsCommand(args []string, stdout io.Writer) error {
 		for _, p := range profiles {
 			// The organisation's pre-grants come first, marked as managed: the user cannot revoke them.
 			for _, r := range ent.PreGrantsFor(p.Origin) {
-				fmt.Fprintf(stdout, "%s\tmanaged\t%s\n", p.Origin, describeRule(r))
+				fmt.Fprintf(stdout, "%s\tmanaged\t%s (set by your organisation's policy)\n", p.Origin, describeRule(r))
 				n++
 			}
 			g, err := newGrantStore(p).load()
@@ -400,7 +400,8 @@ func grantsCommand(args []string, stdout io.Writer) error {
 	}
 }
 
-// describeRule words an enterprise destination rule for a listing.
+// describeRule words an enterprise destination rule for a listing (the listing says that it is the
+// organisation's).
 func describeRule(r policy.DestRule) string {
 	var parts []string
 	if len(r.Protocols) > 0 {
@@ -421,5 +422,5 @@ func describeRule(r policy.DestRule) string {
 	} else {
 		parts = append(parts, "any port")
 	}
-	return strings.Join(parts, " ") + " (set by your organisation's policy)"
+	return strings.Join(parts, " ")
 }
