@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/adrg/xdg"
+
+	"socketeer/app/debpkg"
 )
 
 // A desktop entry makes a profile an app of the desktop for one user: it shows in the menu with the
@@ -28,33 +30,17 @@ func hasDesktopEntry(p *Profile) bool {
 }
 
 // desktopEntry is the text of the profile's desktop entry. The name came from a site or the user, so
-// it is cleaned of control characters (threat: a newline in a site's name adding an Exec= line of its
-// choosing) and escaped as the Desktop Entry Specification says.
+// it is cleaned of control characters, and the entry format escapes every value (threat: a newline
+// in a site's name adding an Exec= line of its choosing).
 func desktopEntry(p *Profile, exe, icon string) string {
-	var b strings.Builder
-	b.WriteString("[Desktop Entry]\nType=Application\nVersion=1.5\n")
-	fmt.Fprintf(&b, "Name=%s\n", desktopEscape(cleanText(p.Name, maxNameRunes)))
-	fmt.Fprintf(&b, "Comment=%s\n", desktopEscape(strings.TrimPrefix(p.Origin, "https://")+" in Socketeer"))
-	fmt.Fprintf(&b, "Exec=%s --profile %s\n", desktopEscape(execQuote(exe)), desktopEscape(execQuote(p.ID())))
-	fmt.Fprintf(&b, "Icon=%s\n", desktopEscape(icon))
-	fmt.Fprintf(&b, "StartupWMClass=%s\n", siteWindowClass(p))
-	b.WriteString("Terminal=false\nCategories=Network;\n")
-	return b.String()
-}
-
-// desktopEscape escapes a string value of a desktop entry.
-func desktopEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(s)
-}
-
-// execQuote quotes one argument of an Exec key: in double quotes, with the characters the
-// specification reserves escaped, and % doubled (a field code otherwise).
-func execQuote(arg string) string {
-	arg = strings.ReplaceAll(arg, "%", "%%")
-	if !strings.ContainsAny(arg, " \t\n\"'\\><~|&;$*?#()`") {
-		return arg
-	}
-	return `"` + strings.NewReplacer(`"`, `\"`, "`", "\\`", `$`, `\$`, `\`, `\\`).Replace(arg) + `"`
+	return debpkg.DesktopEntry{
+		Name:           cleanText(p.Name, maxNameRunes),
+		Comment:        strings.TrimPrefix(p.Origin, "https://") + " in Socketeer",
+		Exec:           []string{exe, "--profile", p.ID()},
+		Icon:           icon,
+		Categories:     []string{"Network"},
+		StartupWMClass: siteWindowClass(p),
+	}.String()
 }
 
 // writeDesktopEntry creates or refreshes the profile's desktop entry and returns its path.

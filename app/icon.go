@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 	_ "image/gif" // icons as sites serve them
 	_ "image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/image/draw"
 )
 
 // Icons come from sites, so they are hostile input: they are decoded here, checked, scaled and
@@ -56,8 +56,7 @@ func reencodeIcon(b []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// scaleInto draws src into dst keeping its aspect ratio, averaging the source pixels that fall into
-// each destination pixel (a box filter: smooth when shrinking, blocky but exact when enlarging).
+// scaleInto draws src into dst keeping its aspect ratio, centred on transparency.
 func scaleInto(dst *image.NRGBA, src image.Image) {
 	sb := src.Bounds()
 	side := dst.Bounds().Dx()
@@ -67,31 +66,8 @@ func scaleInto(dst *image.NRGBA, src image.Image) {
 	} else {
 		w = max(1, side*sb.Dx()/sb.Dy())
 	}
-	ox, oy := (side-w)/2, (side-h)/2
-	// Work in premultiplied alpha so transparent pixels do not darken the edges.
-	rgba := image.NewRGBA(sb)
-	draw.Draw(rgba, sb, src, sb.Min, draw.Src)
-	for y := 0; y < h; y++ {
-		y0 := sb.Min.Y + y*sb.Dy()/h
-		y1 := max(y0+1, sb.Min.Y+(y+1)*sb.Dy()/h)
-		for x := 0; x < w; x++ {
-			x0 := sb.Min.X + x*sb.Dx()/w
-			x1 := max(x0+1, sb.Min.X+(x+1)*sb.Dx()/w)
-			var r, g, b, a, n uint64
-			for sy := y0; sy < y1; sy++ {
-				for sx := x0; sx < x1; sx++ {
-					c := rgba.RGBAAt(sx, sy)
-					r += uint64(c.R)
-					g += uint64(c.G)
-					b += uint64(c.B)
-					a += uint64(c.A)
-					n++
-				}
-			}
-			pm := color.RGBA{R: uint8(r / n), G: uint8(g / n), B: uint8(b / n), A: uint8(a / n)}
-			dst.Set(ox+x, oy+y, color.NRGBAModel.Convert(pm))
-		}
-	}
+	at := image.Rect(0, 0, w, h).Add(image.Pt((side-w)/2, (side-h)/2))
+	draw.CatmullRom.Scale(dst, at, src, sb, draw.Src, nil)
 }
 
 // iconPath is where a profile's icon (already re-encoded) is kept.
