@@ -1,6 +1,7 @@
-// Package app is Socketeer's desktop shell: the command line, site profiles, site windows and their
-// web views, the native dialogs, and the built-in demo. It hands the socket bindings what they need
-// (the origin it established, a prompter) and never lets a page reach anything else.
+// Package app is Socketeer's desktop shell: the command line, the launcher, site profiles, site
+// windows and their web views, the native dialogs, and the built-in demo. It hands the socket
+// bindings what they need (the origin it established, a prompter) and never lets a page reach
+// anything else.
 package app
 
 import (
