@@ -1,6 +1,7 @@
-// Package app is Socketeer's desktop shell: the command line, site profiles, site windows and their
-// web views, the native dialogs, and the built-in demo. It hands the socket bindings what they need
-// (the origin it established, a prompter) and never lets a page reach anything else.
+// Package app is Socketeer's desktop shell: the command line, the launcher, site profiles, site
+// windows and their web views, the native dialogs, and the built-in demo. It hands the socket
+// bindings what they need (the origin it established, a prompter) and never lets a page reach
+// anything else.
 package app
 
 import (
@@ -37,6 +38,7 @@ func newLogger() *slog.Logger {
 const usage = `Socketeer gives web apps you choose raw TCP sockets, with your consent.
 
 Usage:
+  socketeer                         open the launcher: your site profiles, their permissions and sockets
   socketeer open <https-url>        open a web app in its own window and profile
   socketeer --profile NAME          open a site profile by its ID or name (as 'profiles' lists them)
   socketeer demo                    open the built-in demo (a socket console and an echo service)
@@ -88,8 +90,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func run(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stdout, usage)
-		return nil
+		return runLauncher()
 	}
 	switch args[0] {
 	case "help", "-h", "--help", "-help":
@@ -138,7 +139,7 @@ func openSite(raw string) error {
 	if err != nil {
 		return err
 	}
-	return runSite(p, target)
+	return showProfile(p, target)
 }
 
 // openProfile opens an existing profile at its start page.
@@ -147,6 +148,9 @@ func openProfile(name string) error {
 	if err != nil {
 		return err
 	}
+	if p.Demo {
+		return runDemo()
+	}
 	target, err := parseSiteURL(p.StartURL)
 	if err != nil || target.Origin != p.Origin {
 		return fmt.Errorf("profile %s has a damaged start address %q; open the site with 'socketeer open <https-url>'", p.ID(), p.StartURL)
@@ -154,7 +158,7 @@ func openProfile(name string) error {
 	if err := checkHost(target.Host); err != nil {
 		return err
 	}
-	return runSite(p, target)
+	return showProfile(p, target)
 }
 
 // lookupHost resolves a site's host before its window opens; tests replace it so that they never
@@ -344,7 +348,7 @@ func grantsCommand(args []string, stdout io.Writer) error {
 		for _, p := range profiles {
 			// The organisation's pre-grants come first, marked as managed: the user cannot revoke them.
 			for _, r := range ent.PreGrantsFor(p.Origin) {
-				fmt.Fprintf(stdout, "%s\tmanaged\t%s\n", p.Origin, describeRule(r))
+				fmt.Fprintf(stdout, "%s\tmanaged\t%s (set by your organisation's policy)\n", p.Origin, describeRule(r))
 				n++
 			}
 			g, err := newGrantStore(p).load()
@@ -397,7 +401,8 @@ func grantsCommand(args []string, stdout io.Writer) error {
 	}
 }
 
-// describeRule words an enterprise destination rule for a listing.
+// describeRule words an enterprise destination rule for a listing (the listing says that it is the
+// organisation's).
 func describeRule(r policy.DestRule) string {
 	var parts []string
 	if len(r.Protocols) > 0 {
@@ -418,5 +423,5 @@ func describeRule(r policy.DestRule) string {
 	} else {
 		parts = append(parts, "any port")
 	}
-	return strings.Join(parts, " ") + " (set by your organisation's policy)"
+	return strings.Join(parts, " ")
 }

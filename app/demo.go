@@ -33,40 +33,80 @@ const (
 // themselves.
 const demoCSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'"
 
+// demoName is the demo profile's name until the user renames it.
+const demoName = "Socketeer demo"
+
+// demoProfile returns the demo's profile for a site port, making it on first use: its certificate,
+// made by this program for this profile, is pinned the same way a user pins an intranet device's
+// (exactly this certificate, for exactly this host), and it gets the app's icon.
+func demoProfile(port int) (*Profile, siteURL, selfsigned.Cert, error) {
+	var cert selfsigned.Cert
+	target, err := parseSiteURL("https://localhost:" + strconv.Itoa(port) + "/")
+	if err != nil {
+		return nil, target, cert, err
+	}
+	p, err := OpenProfile(target.Origin, target.URL)
+	if err != nil {
+		return nil, target, cert, err
+	}
+	if cert, err = demoCertificate(p); err != nil {
+		return nil, target, cert, err
+	}
+	changed := p.AddPin(target.Host, fingerprint(cert.DER))
+	if !p.Demo {
+		p.Demo, p.Name, changed = true, demoName, true
+		// AppIcon is set by the main package; tests of this package run without it.
+		if len(AppIcon) > 0 {
+			if err := p.setIcon(AppIcon); err != nil {
+				return nil, target, cert, err
+			}
+		}
+	}
+	if changed {
+		if err := p.Save(); err != nil {
+			return nil, target, cert, err
+		}
+	}
+	return p, target, cert, nil
+}
+
 // runDemo serves the socket console over HTTPS from loopback, starts a loopback echo service to try
-// it on, and opens the console in its own site window.
+// it on, and opens the console in its own site window. When the demo is open already, its window
+// comes to the front instead.
 func runDemo() error {
+	p, target, cert, err := demoProfile(demoSitePort)
+	if err != nil {
+		return err
+	}
+	inst, err := claimProfile(p)
+	if errors.Is(err, errAlreadyOpen) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	siteLn, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(demoSitePort))
+	if err != nil {
+		// Another program has the demo's port: the demo runs on a port of the moment instead, which
+		// is another origin and so another profile.
+		inst.Close()
+		if siteLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return fmt.Errorf("start the demo site: %w", err)
+		}
+		if p, target, cert, err = demoProfile(siteLn.Addr().(*net.TCPAddr).Port); err != nil {
+			return err
+		}
+		if inst, err = claimProfile(p); err != nil {
+			return err
+		}
+	}
+	defer inst.Close()
 	echoLn, err := listenPreferred(demoEchoPort)
 	if err != nil {
 		return fmt.Errorf("start the echo service: %w", err)
 	}
 	defer echoLn.Close()
 	go serveEcho(echoLn)
-
-	siteLn, err := listenPreferred(demoSitePort)
-	if err != nil {
-		return fmt.Errorf("start the demo site: %w", err)
-	}
-	port := siteLn.Addr().(*net.TCPAddr).Port
-	target, err := parseSiteURL("https://localhost:" + strconv.Itoa(port) + "/")
-	if err != nil {
-		return err
-	}
-	p, err := OpenProfile(target.Origin, target.URL)
-	if err != nil {
-		return err
-	}
-	p.Name = "Socketeer demo"
-	cert, err := demoCertificate(p)
-	if err != nil {
-		return err
-	}
-	// The demo's certificate was made by this program for this profile, so it is pinned the same way
-	// a user pins an intranet device's: exactly this certificate, for exactly this host.
-	p.AddPin(target.Host, fingerprint(cert.DER))
-	if err := p.Save(); err != nil {
-		return err
-	}
 
 	files, _ := fs.Sub(demoFiles, "demo")
 	mux := http.NewServeMux()
@@ -90,7 +130,7 @@ func runDemo() error {
 	go srv.ServeTLS(siteLn, "", "")
 	defer srv.Close()
 	alog.Info("demo ready", "site", target.URL, "echo", echoLn.Addr().String())
-	return runSite(p, target)
+	return runSite(inst, p, target)
 }
 
 func listenPreferred(port int) (net.Listener, error) {

@@ -35,6 +35,8 @@ type Profile struct {
 	Created  time.Time `json:"created"`
 	// Pins trust exactly one certificate (by the SHA-256 of its DER encoding) for exactly one host.
 	Pins []Pin `json:"pins,omitempty"`
+	// Demo marks the built-in demo's profile: opening it starts the demo's servers too.
+	Demo bool `json:"demo,omitempty"`
 
 	id string
 }
@@ -78,9 +80,17 @@ func (p *Profile) ID() string { return p.id }
 // FindProfile returns the profile whose folder name (ID) or display name is name. Display names
 // need not be unique, so a name shared by two profiles is an error that lists their IDs.
 func FindProfile(name string) (*Profile, error) {
-	all, err := ListProfiles()
+	all, problems, err := scanProfiles()
 	if err != nil {
 		return nil, err
+	}
+	for _, pr := range problems {
+		// A folder of that name exists but cannot be read: say what is wrong with it, rather
+		// than that there is no such profile.
+		var de *damagedProfileError
+		if errors.As(pr, &de) && de.id == name {
+			return nil, de
+		}
 	}
 	var byName []*Profile
 	for _, p := range all {
@@ -162,28 +172,62 @@ func OpenProfile(origin, startURL string) (*Profile, error) {
 	return p, p.Save()
 }
 
-// ListProfiles returns every profile, in folder order.
+// ListProfiles returns every profile, in folder order. Folders that hold no readable profile are
+// left out; scanProfiles says why.
 func ListProfiles() ([]*Profile, error) {
-	entries, err := os.ReadDir(profilesRoot(xdg.ConfigHome))
+	out, _, err := scanProfiles()
+	return out, err
+}
+
+// scanProfiles returns every profile, in folder order, and a problem for each folder whose
+// profile.json is missing, unreadable or damaged. Such a folder is reported and left untouched, so
+// nothing in it is lost.
+func scanProfiles() ([]*Profile, []error, error) {
+	root := profilesRoot(xdg.ConfigHome)
+	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list profiles: %w", err)
+		return nil, nil, fmt.Errorf("list profiles: %w", err)
 	}
 	var out []*Profile
+	var problems []error
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(profilesRoot(xdg.ConfigHome), e.Name(), "profile.json"))
+		if !e.IsDir() {
+			continue
+		}
+		file := filepath.Join(root, e.Name(), "profile.json")
+		damaged := func(format string, a ...any) {
+			problems = append(problems, &damagedProfileError{id: e.Name(), err: fmt.Errorf(format, a...)})
+		}
+		b, err := os.ReadFile(file)
 		if err != nil {
+			damaged("profile folder %s has no readable profile.json: %w", e.Name(), err)
 			continue
 		}
 		p := &Profile{id: e.Name()}
-		if json.Unmarshal(b, p) == nil && profileID(p.Origin) == e.Name() {
-			out = append(out, p)
+		if err := json.Unmarshal(b, p); err != nil {
+			damaged("profile %s is damaged (%v); move it aside to start afresh", file, err)
+			continue
 		}
+		if profileID(p.Origin) != e.Name() {
+			damaged("profile %s names the site %q, which does not belong in that folder", file, p.Origin)
+			continue
+		}
+		out = append(out, p)
 	}
-	return out, nil
+	return out, problems, nil
 }
+
+// damagedProfileError is a profile folder whose profile.json cannot be used.
+type damagedProfileError struct {
+	id  string
+	err error
+}
+
+func (e *damagedProfileError) Error() string { return e.err.Error() }
+func (e *damagedProfileError) Unwrap() error { return e.err }
 
 // Save writes the profile atomically: a reader sees the old file or the new one, never half of one.
 func (p *Profile) Save() error {

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/adrg/xdg"
@@ -68,8 +69,9 @@ type site struct {
 	trustPrompted map[string]bool
 }
 
-// runSite opens the profile's site in a window of its own and blocks until it closes.
-func runSite(p *Profile, target siteURL) error {
+// runSite opens the profile's site in a window of its own and blocks until it closes. inst is the
+// profile's instance, claimed by the caller (see claimProfile).
+func runSite(inst *instance, p *Profile, target siteURL) error {
 	parentEnv := os.Environ()
 	// Per-profile storage. WebKit keeps the default context's data and cache under XDG_DATA_HOME and
 	// XDG_CACHE_HOME, which GLib reads once; pointing them into the profile before GTK starts gives
@@ -80,6 +82,7 @@ func runSite(p *Profile, target siteURL) error {
 	if !displayAvailable() {
 		return errNoDisplay
 	}
+	setProgramClass(siteWindowClass(p))
 
 	s := &site{
 		profile:       p,
@@ -117,6 +120,12 @@ func runSite(p *Profile, target siteURL) error {
 	s.bridgeHost = srv.Host()
 	bridgeAddr := srv.Addr()
 	s.bridgePEM = srv.CertPEM()
+	inst.serve(siteControl(s.mgr))
+	width, height := 1100, 760
+	if ws, ok := loadWindowState(p.ConfigDir()); ok {
+		width, height = ws.Width, ws.Height
+	}
+	var tracker atomic.Pointer[windowTracker]
 
 	assets, err := fs.Sub(blankFiles, "blank")
 	if err != nil {
@@ -124,12 +133,14 @@ func runSite(p *Profile, target siteURL) error {
 	}
 	return wails.Run(&options.App{
 		Title:       windowTitle("", p.Origin),
-		Width:       1100,
-		Height:      760,
+		Width:       width,
+		Height:      height,
 		AssetServer: &assetserver.Options{Assets: assets},
 		LogLevel:    logger.ERROR,
-		// The window's icon, for windows no menu entry claims (see setWindowClass above).
-		Linux: &linux.Options{ProgramName: siteWindowClass(p), Icon: AppIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		// The window's icon, for windows no menu entry claims (see setWindowClass above): the
+		// profile's own, else the app's.
+		Linux:      &linux.Options{ProgramName: siteWindowClass(p), Icon: windowIcon(p), WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		OnShutdown: func(context.Context) { tracker.Load().save() },
 		OnStartup: func(ctx context.Context) {
 			onGTK(func() {
 				if !attachView(s) {
@@ -137,7 +148,8 @@ func runSite(p *Profile, target siteURL) error {
 					wailsruntime.Quit(ctx)
 					return
 				}
-				alog.Info("site window ready", "origin", s.origin, "bridge", bridgeAddr)
+				tracker.Store(trackWindow(p.ConfigDir()))
+				alog.Info("site window ready", "origin", s.origin, "bridge", bridgeAddr, "profile", p.ID(), "class", siteWindowClass(p))
 			})
 		},
 	})

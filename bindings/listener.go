@@ -38,6 +38,7 @@ func (sk *socket) listen(req OpenRequest, tgt target) {
 		sk.ln = ln
 		// A server has no writable: cancelling its readable is all it takes to end it.
 		sk.writeDone = true
+		sk.inspectAs("tcp", "listening on "+ln.Addr().String(), "")
 	}) {
 		return
 	}
@@ -81,7 +82,7 @@ func (sk *socket) acceptLoop() {
 		}
 		// The socket API's default; Go's is on.
 		conn.SetNoDelay(false)
-		info, ok := child.attach(conn)
+		info, ok := child.attach(conn, "")
 		if !ok {
 			continue
 		}

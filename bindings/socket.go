@@ -55,6 +55,8 @@ type socket struct {
 	starved   bool
 	wshut     bool
 	writeDone bool
+
+	inspect *inspectInfo // set once connected; see inspect.go
 }
 
 func newSocket(s *session, id uint32) *socket {
@@ -388,16 +390,20 @@ func (sk *socket) connect(req OpenRequest, tgt target) {
 		sk.startUDP(uc, false)
 		return
 	}
-	if info, ok := sk.attach(conn.(*net.TCPConn)); ok {
+	if info, ok := sk.attach(conn.(*net.TCPConn), net.JoinHostPort(tgt.host.Name, strconv.Itoa(tgt.port))); ok {
 		sk.s.send(OpOpened, sk.id, info)
 		sk.run()
 	}
 }
 
 // attach makes an established TCP connection this socket's and returns what `opened` reports; it
-// returns false when the socket was closed meanwhile (and the connection with it).
-func (sk *socket) attach(conn *net.TCPConn) ([]byte, bool) {
-	if !sk.becomeOpen(conn, ReadWindow, func() { sk.conn = conn }) {
+// returns false when the socket was closed meanwhile (and the connection with it). dest is the
+// destination the page asked for, for the inspector ("" for an accepted connection).
+func (sk *socket) attach(conn *net.TCPConn, dest string) ([]byte, bool) {
+	if !sk.becomeOpen(conn, ReadWindow, func() {
+		sk.conn = conn
+		sk.inspectAs("tcp", dest, conn.RemoteAddr().String())
+	}) {
 		return nil, false
 	}
 	info, _ := json.Marshal(openedInfo(conn.LocalAddr(), conn.RemoteAddr()))
@@ -590,6 +596,7 @@ func (sk *socket) readLoop() {
 			sk.mu.Lock()
 			sk.readCredit -= int64(k)
 			sk.mu.Unlock()
+			sk.inspect.bytesIn.Add(int64(k))
 			sk.s.sendFrame(buf[:headerLen+k])
 			if int64(k) == size && size < MaxChunk {
 				size = min(size*4, MaxChunk)
@@ -684,6 +691,9 @@ func (sk *socket) writeLoop() {
 			return
 		}
 		sk.queued -= n
+		if sk.udp == nil {
+			sk.inspect.bytesOut.Add(n) // datagrams count in udpState.send, without their peer headers
+		}
 		release := sk.settleBorrowed()
 		sk.mu.Unlock()
 		m.returnCredit(sk, release, false)

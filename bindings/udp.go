@@ -115,7 +115,14 @@ func bindError(err error) *PageError {
 func (sk *socket) startUDP(pc *net.UDPConn, bound bool) {
 	u := &udpState{pc: pc, bound: bound, heard: map[netip.AddrPort]bool{},
 		verdicts: map[netip.AddrPort]bool{}, groups: map[groupKey]bool{}}
-	if !sk.becomeOpen(pc, ReadWindow, func() { sk.udp = u }) {
+	if !sk.becomeOpen(pc, ReadWindow, func() {
+		sk.udp = u
+		if bound {
+			sk.inspectAs("udp", "bound to "+pc.LocalAddr().String(), "")
+		} else {
+			sk.inspectAs("udp", pc.RemoteAddr().String(), pc.RemoteAddr().String())
+		}
+	}) {
 		return
 	}
 	var remote net.Addr
@@ -169,6 +176,7 @@ func (u *udpState) readLoop(sk *socket) {
 		if !deliver {
 			continue
 		}
+		sk.inspect.bytesIn.Add(int64(n))
 		start := dataAt - 3 // connected mode: an empty peer header
 		if u.bound {
 			start = putPeer(buf, dataAt, peer)
@@ -201,6 +209,7 @@ func (u *udpState) send(sk *socket, datagrams [][]byte) *PageError {
 		}
 		switch {
 		case err == nil:
+			sk.inspect.bytesOut.Add(int64(len(data)))
 		case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EMSGSIZE),
 			errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 			// UDP is unreliable by contract: a datagram that cannot go is lost, not fatal.

@@ -303,20 +303,10 @@ func (e *Enterprise) apply(cfg Config) Config {
 // Threat: an organisation's users visiting a site the organisation does not trust with sockets —
 // the block list wins over the allow list, and an allow list, once present, admits nothing else.
 func (e *Enterprise) originAllowed(o Origin) bool {
-	for _, p := range e.blockOrigins {
-		if p.match(o) {
-			return false
-		}
+	if anyOrigin(e.blockOrigins, o) {
+		return false
 	}
-	if len(e.allowOrigins) == 0 {
-		return true
-	}
-	for _, p := range e.allowOrigins {
-		if p.match(o) {
-			return true
-		}
-	}
-	return false
+	return len(e.allowOrigins) == 0 || anyOrigin(e.allowOrigins, o)
 }
 
 // destination is what the destination rules look at.
@@ -559,6 +549,7 @@ type destRule struct {
 	cidrs     []netip.Prefix
 	ports     []portRange
 	protocols []Protocol
+	src       DestRule // the rule as written, for showing it (see ForSite)
 }
 
 // compiledFile is an EnterpriseFile with every pattern parsed.
@@ -619,7 +610,7 @@ func compileRules(path string, in []DestRule, preGrant bool) ([]destRule, error)
 }
 
 func compileRule(r DestRule, preGrant bool) (destRule, error) {
-	var c destRule
+	c := destRule{src: copyRules([]DestRule{r})[0]}
 	var err error
 	if c.origins, err = compileOrigins("origins", r.Origins); err != nil {
 		return c, err

@@ -120,14 +120,7 @@ func TestNoDisplay(t *testing.T) {
 // must not outlive its page (threat: a connection the user can no longer see or close), and the app
 // stays up.
 func TestWebProcessCrashClosesSockets(t *testing.T) {
-	echo, stats := StartEchoServer(t)
-	site := StartSite(t, testdataFiles(t, "hold"), strictCSP)
-	d, app := openPinnedSite(t, site, "/index.html?port="+strconv.Itoa(echo.Port))
-	gestureClick(t, d, site)
-	answerConsent(t, d, app, 0, true)
-	if res := site.WaitResult(t, resultTimeout); res["held"] != true {
-		t.Fatalf("the socket did not open: %v", res)
-	}
+	_, stats, _, _, app := holdSocket(t)
 	if n := stats.Closed.Load(); n != 0 {
 		t.Fatalf("%d connections closed before the crash", n)
 	}
