@@ -48,6 +48,7 @@ const (
 	OpClose        Op = 0x04 // close both directions now
 	OpReadCredit   Op = 0x05 // payload: uint32, bytes the page has consumed and will accept again
 	OpShutdownRead Op = 0x06 // the page cancelled the readable: stop reading
+	OpStartTLS     Op = 0x10 // payload: uint32, the new id the upgraded socket takes (see tls.go)
 )
 
 // Go to page.
@@ -98,6 +99,10 @@ func ParseFrame(b []byte) (Frame, error) {
 		if len(f.Payload) != 4 {
 			return Frame{}, fmt.Errorf("%w: credit frame of %d bytes", ErrProtocol, len(f.Payload))
 		}
+	case OpStartTLS:
+		if len(f.Payload) != 4 || binary.BigEndian.Uint32(f.Payload) == 0 {
+			return Frame{}, fmt.Errorf("%w: startTls frame without a new socket id", ErrProtocol)
+		}
 	default:
 		return Frame{}, fmt.Errorf("%w: unknown op %#x", ErrProtocol, byte(f.Op))
 	}
@@ -128,6 +133,10 @@ type OpenRequest struct {
 	SendBufferSize    *uint64 `json:"sendBufferSize"`
 	ReceiveBufferSize *uint64 `json:"receiveBufferSize"`
 	DNSQueryType      string  `json:"dnsQueryType"`
+	// SecureTransport, SNI and ALPN ask for TLS; see tls.go.
+	SecureTransport string   `json:"secureTransport"`
+	SNI             string   `json:"sni"`
+	ALPN            []string `json:"alpn"`
 	// Activation is set by the relay, never by the page: the number of the trusted input event
 	// the request came with, 0 when there was none.
 	Activation uint64 `json:"activation"`
@@ -202,6 +211,9 @@ func DecodeOpen(payload []byte) (OpenRequest, error) {
 	default:
 		return OpenRequest{}, inputErrorf("dnsQueryType must be \"ipv4\" or \"ipv6\"")
 	}
+	if err := checkTLSOptions(&r); err != nil {
+		return OpenRequest{}, err
+	}
 	return r, nil
 }
 
@@ -212,6 +224,8 @@ type OpenedInfo struct {
 	RemotePort    int    `json:"remotePort"`
 	LocalAddress  string `json:"localAddress"`
 	LocalPort     int    `json:"localPort"`
+	// TLS describes the session of a TLS socket; it is absent on plaintext sockets.
+	TLS *TLSInfo `json:"tls,omitempty"`
 }
 
 // PageError is the only shape in which a failure reaches the page: a DOMException name and a stable,

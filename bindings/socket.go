@@ -34,9 +34,11 @@ type socket struct {
 
 	mu   sync.Mutex
 	cond *sync.Cond // signalled on every state change; waited on by the reader and the writer
-	conn *net.TCPConn
+	conn stream     // the TCP connection, or TLS over it
+	tcp  *net.TCPConn
 	open bool
 	done bool
+	sec  secureState // TLS settings and the STARTTLS upgrade (tls.go)
 
 	// Read side: Go may send readCredit more bytes before the page returns credit.
 	readCredit  int64
@@ -67,9 +69,12 @@ type target struct {
 	host  policy.Host
 	port  int
 	addrs []netip.Addr
+	tls   bool
 }
 
-func (t target) key() string { return fmt.Sprintf("tcp|%s|%d", t.host.Name, t.port) }
+// key names the destination for the page's own memory of answers; TLS is part of it, as in grants
+// (threat: downgrade, an answer for an encrypted connection reused for a plaintext one).
+func (t target) key() string { return fmt.Sprintf("tcp|%s|%d|%t", t.host.Name, t.port, t.tls) }
 func (t target) display() string {
 	return "tcp://" + net.JoinHostPort(t.host.Name, strconv.Itoa(t.port))
 }
@@ -83,6 +88,7 @@ func (sk *socket) start(payload []byte) {
 		sk.finish(pageErrorOf(err))
 		return
 	}
+	sk.sec = secureState{mode: req.SecureTransport, sni: req.SNI, alpn: req.ALPN}
 	var tgt target
 	// Without an address the user chooses the destination in the dialog: there is nothing to decide
 	// on before asking, and the page learns only what the user chose.
@@ -162,13 +168,13 @@ func (sk *socket) lookup(host policy.Host, port int, queryType string) (target, 
 		sk.s.m.log.Info("resolution failed", "host", host.Name, "error", err)
 		return target{}, err
 	}
-	return target{host: host, port: port, addrs: addrs}, nil
+	return target{host: host, port: port, addrs: addrs, tls: sk.sec.mode == secureOn}, nil
 }
 
 // request is what the policy knows of a connection to tgt from this origin.
 func (sk *socket) request(tgt target) policy.Request {
 	return policy.Request{Origin: sk.s.m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect,
-		Host: tgt.host, Port: tgt.port, Addresses: tgt.addrs}
+		Host: tgt.host, Port: tgt.port, Addresses: tgt.addrs, TLS: tgt.tls}
 }
 
 // decide asks the policy about a destination, counting grants the page or the profile holds.
@@ -229,6 +235,7 @@ func (sk *socket) ask(key string, tgt target, dec policy.Decision, activation ui
 		a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
 			Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect, Host: tgt.host.Name, Port: tgt.port,
 			Addresses: tgt.addrs, LocalNetwork: dec.LocalNetwork, Managed: dec.Managed,
+			TLS: sk.sec.mode == secureOn, StartTLS: sk.sec.mode == secureStartTLS,
 		})
 		// A prompt that was shown and not allowed (denied, closed, timed out) is a denial.
 		if err == nil || errors.Is(err, context.DeadlineExceeded) {
@@ -310,22 +317,39 @@ func (sk *socket) connect(req OpenRequest, tgt target) {
 		sk.finish(dialError(err))
 		return
 	}
+	sk.sec.host = tgt.host
+	if sk.sec.mode != secureOn {
+		sk.run(conn, conn, nil)
+		return
+	}
+	tc, tlsInfo, perr := sk.handshake(conn)
+	if perr != nil {
+		conn.Close()
+		sk.finish(perr)
+		return
+	}
+	sk.run(tc, conn, tlsInfo)
+}
+
+// run makes the socket open on an established stream and starts moving bytes.
+func (sk *socket) run(conn stream, tcp *net.TCPConn, tlsInfo *TLSInfo) {
 	sk.mu.Lock()
 	if sk.done {
 		sk.mu.Unlock()
-		conn.Close()
+		closeStream(conn)
 		return
 	}
-	sk.conn = conn
+	sk.conn, sk.tcp = conn, tcp
 	sk.open = true
 	sk.readCredit = ReadWindow
+	sk.sec.loops = 2
 	sk.mu.Unlock()
 
-	local := conn.LocalAddr().(*net.TCPAddr).AddrPort()
-	remote := conn.RemoteAddr().(*net.TCPAddr).AddrPort()
+	local := tcp.LocalAddr().(*net.TCPAddr).AddrPort()
+	remote := tcp.RemoteAddr().(*net.TCPAddr).AddrPort()
 	info, _ := json.Marshal(OpenedInfo{
 		RemoteAddress: remote.Addr().Unmap().String(), RemotePort: int(remote.Port()),
-		LocalAddress: local.Addr().Unmap().String(), LocalPort: int(local.Port()),
+		LocalAddress: local.Addr().Unmap().String(), LocalPort: int(local.Port()), TLS: tlsInfo,
 	})
 	sk.s.send(OpOpened, sk.id, info)
 	sk.regrant()
@@ -433,15 +457,16 @@ func dialError(err error) *PageError {
 // readLoop moves bytes from the OS socket to the page while the page has credit left. The frame is
 // built in place: the OS reads into the buffer just after the header, so data is copied once.
 func (sk *socket) readLoop() {
+	defer sk.loopDone()
 	buf := make([]byte, headerLen+MaxChunk)
 	buf[0] = byte(OpRecv)
 	binary.BigEndian.PutUint32(buf[1:headerLen], sk.id)
 	for {
 		sk.mu.Lock()
-		for sk.readCredit <= 0 && !sk.readStopped && !sk.done {
+		for sk.readCredit <= 0 && !sk.readStopped && !sk.done && !sk.sec.upgrading {
 			sk.cond.Wait()
 		}
-		if sk.done || sk.readStopped {
+		if sk.done || sk.readStopped || sk.sec.upgrading {
 			sk.mu.Unlock()
 			return
 		}
@@ -455,6 +480,9 @@ func (sk *socket) readLoop() {
 			sk.readCredit -= int64(k)
 			sk.mu.Unlock()
 			sk.s.sendFrame(buf[:headerLen+k])
+		}
+		if err != nil && sk.upgradingNow() {
+			return
 		}
 		if err == io.EOF {
 			sk.s.send(OpEOF, sk.id, nil)
@@ -482,20 +510,22 @@ func (sk *socket) readLoop() {
 // writeLoop hands queued page data to the OS, all queued chunks in one vectored write, and returns
 // the credit as the OS takes it.
 func (sk *socket) writeLoop() {
+	defer sk.loopDone()
 	m := sk.s.m
 	for {
 		sk.mu.Lock()
-		for len(sk.queue) == 0 && !sk.wshut && !sk.done {
+		for len(sk.queue) == 0 && !sk.wshut && !sk.done && !sk.sec.upgrading {
 			sk.cond.Wait()
 		}
-		if sk.done {
+		// An upgrade waits until what the page sent before startTls() has gone out.
+		if sk.done || (sk.sec.upgrading && len(sk.queue) == 0) {
 			sk.mu.Unlock()
 			return
 		}
 		if len(sk.queue) == 0 && sk.wshut {
-			conn := sk.conn
+			conn, tcp := sk.conn, sk.tcp
 			sk.mu.Unlock()
-			err := conn.CloseWrite()
+			err := halfClose(conn, tcp)
 			sk.mu.Lock()
 			sk.writeDone = true
 			clean := sk.readEOF || sk.readStopped
@@ -612,7 +642,7 @@ func (sk *socket) stopReading() {
 		return
 	}
 	sk.readStopped = true
-	conn := sk.conn
+	conn := sk.tcp
 	clean := sk.writeDone
 	sk.cond.Broadcast()
 	sk.mu.Unlock()
@@ -650,7 +680,7 @@ func (sk *socket) finish(perr *PageError) {
 
 	sk.cancel()
 	if conn != nil {
-		conn.Close()
+		closeStream(conn)
 	}
 	m := sk.s.m
 	m.returnCredit(sk, held, true)

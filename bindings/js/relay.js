@@ -20,7 +20,7 @@
   const IN = 'socketeer:in';
   const MAX_CHUNK = 65536;
   // No prototype: a page must not reach Go with an op name like 'toString'.
-  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6 });
+  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6, startTls: 7 });
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
@@ -132,7 +132,7 @@
         const o = m.options || {};
         const req = { kind: 'tcp' };
         for (const k of ['remoteAddress', 'remotePort', 'noDelay', 'keepAlive', 'keepAliveDelay',
-          'sendBufferSize', 'receiveBufferSize', 'dnsQueryType']) {
+          'sendBufferSize', 'receiveBufferSize', 'dnsQueryType', 'secureTransport', 'sni', 'alpn']) {
           if (o[k] !== undefined && o[k] !== null) req[k] = o[k];
         }
         req.activation = activation();
@@ -151,6 +151,20 @@
         if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) return;
         const p = new Uint8Array(4);
         new DataView(p.buffer).setUint32(0, n);
+        send(frame(op, id, p));
+        break;
+      }
+      case 'startTls': {
+        // The upgraded socket takes a new id; Go answers on it.
+        const n = m.newId;
+        if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) return;
+        if (lost) {
+          toPage({ op: 'error', id: n, name: 'NetworkError', message: 'the connection to Socketeer was lost; reload the page' });
+          break;
+        }
+        const p = new Uint8Array(4);
+        new DataView(p.buffer).setUint32(0, n);
+        live.add(n);
         send(frame(op, id, p));
         break;
       }
