@@ -35,6 +35,7 @@ bench: build
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzParseHost -fuzztime 30s ./policy/
+	go test -run '^$$' -fuzz FuzzParseFingerprint -fuzztime 30s ./policy/
 	go test -run '^$$' -fuzz FuzzParseFrame -fuzztime 30s ./bindings/
 	go test -run '^$$' -fuzz FuzzDecodeOpen -fuzztime 30s ./bindings/
 
