@@ -62,6 +62,9 @@ func consentSpec(p bindings.Prompt) dialogSpec {
 	if p.TLS {
 		proto = "TCP, encrypted (TLS)"
 	}
+	if p.StartTLS {
+		proto = "TCP, unencrypted until the site switches it to TLS (STARTTLS)"
+	}
 	port := ""
 	if p.Port > 0 {
 		port = strconv.Itoa(p.Port)

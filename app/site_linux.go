@@ -57,6 +57,7 @@ type site struct {
 	bridgeHost string
 	bridgePEM  []byte
 	parentEnv  []string
+	pins       certPins
 
 	// GTK thread only.
 	view          *gtkView
@@ -96,6 +97,7 @@ func runSite(p *Profile, target siteURL) error {
 		// in front of whoever reads the log.
 		alog.Error("the organisation's socket policy is invalid, so the socket API is disabled", "error", err)
 	}
+	s.pins = certPins{origin: p.Origin, ent: ent}
 	s.mgr = bindings.NewManager(bindings.Config{
 		Origin:   p.Origin,
 		Prompter: newConsentPrompter(s, time.Duration(ent.PromptTimeoutSeconds())*time.Second),
@@ -103,6 +105,7 @@ func runSite(p *Profile, target siteURL) error {
 		Audit:    newAuditLog(filepath.Join(xdg.StateHome, "socketeer")),
 		Policy:   ent.Config(),
 		Log:      alog,
+		Pins:     s.pins,
 	})
 	srv, err := bindings.NewServer(s.mgr)
 	if err != nil {
@@ -225,7 +228,7 @@ func (s *site) loadEvent(ev loadEvent, uri string) {
 func (s *site) tlsError(uri, host string, der []byte) bool {
 	sha := fingerprint(der)
 	alog.Info("certificate not trusted", "host", host, "sha256", sha)
-	if s.profile.HasPin(host, sha) {
+	if s.pins.Pinned(host, sha) {
 		if s.allowedHosts[host+" "+sha] {
 			// Allowed once already and still failing: the pin cannot help; show the error.
 			s.view.showHTML(tlsErrorPage(host, s.origin, sha))
