@@ -2,20 +2,12 @@ package bindings
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,18 +22,14 @@ import (
 // or administrator would add one, through SSL_CERT_FILE, before anything in the test binary loads
 // the system roots; verification therefore takes exactly the path it takes in the app.
 
-var testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
+var testCA selfsigned.Cert
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "socketeer-bindings-ca-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	if err == nil {
+		err = trustTestCA(filepath.Join(dir, "roots.pem"))
 	}
-	if err := makeTestCA(filepath.Join(dir, "roots.pem")); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -50,27 +38,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func makeTestCA(path string) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
+// trustTestCA makes the test CA and makes it the only system root.
+func trustTestCA(path string) error {
+	var err error
+	if testCA, err = selfsigned.NewCA("Socketeer test CA", 24*time.Hour); err != nil {
 		return err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "Socketeer test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return err
-	}
-	testCA.cert, _ = x509.ParseCertificate(der)
-	testCA.key = key
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(path, testCA.CertPEM, 0o600); err != nil {
 		return err
 	}
 	os.Setenv("SSL_CERT_FILE", path)
@@ -81,30 +55,11 @@ func makeTestCA(path string) error {
 // caLeaf issues a server certificate from the test CA for hosts, valid from notBefore to notAfter.
 func caLeaf(tb testing.TB, notBefore, notAfter time.Time, hosts ...string) tls.Certificate {
 	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := testCA.Issue(hosts[0], hosts, notBefore, notAfter)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: hosts[0], Organization: []string{"Socketeer tests"}},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, testCA.cert, &key.PublicKey, testCA.key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return c.TLS
 }
 
 func validLeaf(tb testing.TB, hosts ...string) tls.Certificate {
@@ -191,7 +146,7 @@ func TestTLSOpenVerifiedBySystemRoots(t *testing.T) {
 		t.Errorf("session = %+v, want TLS 1.3, a TLS_ suite and ALPN imap", got)
 	}
 	pc := got.PeerCertificate
-	if pc.SHA256Fingerprint != display || pc.Pinned || pc.Subject != "CN=127.0.0.1,O=Socketeer tests" ||
+	if pc.SHA256Fingerprint != display || pc.Pinned || pc.Subject != "CN=127.0.0.1" ||
 		pc.Issuer != "CN=Socketeer test CA" {
 		t.Errorf("peer certificate = %+v, want fingerprint %s, not pinned", pc, display)
 	}
