@@ -94,6 +94,7 @@ type AuditRecord struct {
 	Mode      string   `json:"mode"`
 	Host      string   `json:"host"`
 	Port      int      `json:"port"`
+	TLS       bool     `json:"tls,omitempty"`
 	Addresses []string `json:"addresses,omitempty"`
 	// Verdict is the policy's: allow, deny or ask. Answer is the user's, for asks: allow or deny.
 	Verdict  string `json:"verdict"`

@@ -206,7 +206,7 @@ func (sk *socket) audit(tgt target, dec policy.Decision, answer string) {
 		return
 	}
 	r := AuditRecord{Origin: m.cfg.Origin, Protocol: string(policy.TCP), Mode: string(policy.Connect),
-		Host: tgt.host.Name, Port: tgt.port, Verdict: dec.Verdict.String(), Reason: string(dec.Reason), Answer: answer}
+		Host: tgt.host.Name, Port: tgt.port, TLS: tgt.tls, Verdict: dec.Verdict.String(), Reason: string(dec.Reason), Answer: answer}
 	for _, a := range tgt.addrs {
 		r.Addresses = append(r.Addresses, a.String())
 	}

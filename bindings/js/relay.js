@@ -20,7 +20,7 @@
   const IN = 'socketeer:in';
   const MAX_CHUNK = 65536;
   // No prototype: a page must not reach Go with an op name like 'toString'.
-  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6, startTls: 7 });
+  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6, startTls: 0x10 });
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
