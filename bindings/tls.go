@@ -368,13 +368,14 @@ func (s *session) startTLS(f Frame) error {
 func (sk *socket) beginUpgrade() *PageError {
 	sk.mu.Lock()
 	var msg string
+	// open is checked first: the settings in sk.sec are only settled once the socket is open.
 	switch {
+	case sk.done || !sk.open:
+		msg = "the socket is not open"
 	case sk.sec.mode != secureStartTLS:
 		msg = "startTls() needs a socket opened with secureTransport \"starttls\""
 	case sk.sec.upgrading:
 		msg = "startTls() was already called on this socket"
-	case sk.done || !sk.open:
-		msg = "the socket is not open"
 	case sk.wshut || sk.readEOF || sk.readStopped:
 		msg = "the socket's streams are closed"
 	}
