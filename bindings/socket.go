@@ -318,17 +318,11 @@ func (sk *socket) connect(req OpenRequest, tgt target) {
 		return
 	}
 	sk.sec.host = tgt.host
-	if sk.sec.mode != secureOn {
-		sk.run(conn, conn, nil)
+	if sk.sec.mode == secureOn {
+		sk.runTLS(conn)
 		return
 	}
-	tc, tlsInfo, perr := sk.handshake(conn)
-	if perr != nil {
-		conn.Close()
-		sk.finish(perr)
-		return
-	}
-	sk.run(tc, conn, tlsInfo)
+	sk.run(conn, conn, nil)
 }
 
 // run makes the socket open on an established stream and starts moving bytes.

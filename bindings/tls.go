@@ -416,6 +416,11 @@ func (sk *socket) upgradeFrom(old *socket) {
 
 	sk.sec = secureState{mode: secureOn, sni: sec.sni, alpn: sec.alpn, host: sec.host}
 	sk.s.m.log.Info("starting tls on an open socket", "host", sec.host.Name)
+	sk.runTLS(tcp)
+}
+
+// runTLS runs the handshake over tcp and, once it succeeds, makes the socket open on TLS.
+func (sk *socket) runTLS(tcp *net.TCPConn) {
 	conn, info, perr := sk.handshake(tcp)
 	if perr != nil {
 		tcp.Close()

@@ -10,13 +10,5 @@ func BenchmarkBridgeEchoTLS(b *testing.B) {
 	srv := startTLSServer(b, validLeaf(b, "127.0.0.1"), nil, tlsEcho)
 	c := br.connect(b)
 	_, credit := c.openOK(b, 1, srv.port, openTLS(nil))
-	s := &streamer{c: c, id: 1, pattern: randomBytes(MaxChunk, 5), credit: credit}
-	if err := s.run(4 << 20); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(MaxChunk)
-	b.ResetTimer()
-	if err := s.run(int64(b.N) * MaxChunk); err != nil {
-		b.Fatal(err)
-	}
+	benchEcho(b, &streamer{c: c, id: 1, pattern: randomBytes(MaxChunk, 5), credit: credit})
 }

@@ -30,28 +30,8 @@ func TestEchoBothShapes(t *testing.T) {
 		t.Fatalf("page failed: %v", res["fatal"])
 	}
 
-	get := func(path ...string) any {
-		var v any = res
-		for _, p := range path {
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[p]
-		}
-		return v
-	}
-	expect := func(want any, path ...string) {
-		t.Helper()
-		// JSON numbers arrive as float64; compare integers in that form.
-		if n, ok := want.(int); ok {
-			want = float64(n)
-		}
-		if got := get(path...); got != want {
-			t.Errorf("%v = %v, want %v", path, got, want)
-		}
-	}
-
+	r := pageResult(res)
+	get, expect := r.get, func(want any, path ...string) { t.Helper(); r.expect(t, want, path...) }
 	expect("function", "api", "openTCPSocket")
 	expect("function", "api", "TCPSocket")
 	for _, k := range []string{"portTooBig", "portZero", "keepAliveDelay", "bufferZero", "dnsQueryType", "explainerNoPort", "badHost"} {

@@ -126,3 +126,31 @@ func dialogsShown(app *App) int {
 	}
 	return n
 }
+
+// pageResult is the JSON a test page posted to /result.
+type pageResult map[string]any
+
+// get returns the value at path, or nil.
+func (r pageResult) get(path ...string) any {
+	var v any = map[string]any(r)
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// expect reports an error unless the value at path is want. JSON numbers arrive as float64, so
+// integers are compared in that form.
+func (r pageResult) expect(t *testing.T, want any, path ...string) {
+	t.Helper()
+	if n, ok := want.(int); ok {
+		want = float64(n)
+	}
+	if got := r.get(path...); got != want {
+		t.Errorf("%v = %v, want %v", path, got, want)
+	}
+}

@@ -85,23 +85,8 @@ func TestTLSSockets(t *testing.T) {
 	if res["fatal"] != nil {
 		t.Fatalf("page failed: %v", res["fatal"])
 	}
-	get := func(path ...string) any {
-		var v any = res
-		for _, p := range path {
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[p]
-		}
-		return v
-	}
-	expect := func(want any, path ...string) {
-		t.Helper()
-		if got := get(path...); got != want {
-			t.Errorf("%v = %v, want %v", path, got, want)
-		}
-	}
+	r := pageResult(res)
+	get, expect := r.get, func(want any, path ...string) { t.Helper(); r.expect(t, want, path...) }
 	expectPrefix := func(prefix string, path ...string) {
 		t.Helper()
 		if got, _ := get(path...).(string); !strings.HasPrefix(got, prefix) {
@@ -124,8 +109,8 @@ func TestTLSSockets(t *testing.T) {
 	expect("CN=Socketeer e2e CA", "tls", "info", "peerCertificate", "issuer")
 	expect(false, "tls", "info", "peerCertificate", "pinned")
 	expect("hello over TLS\n", "tls", "echo")
-	expect(float64(8<<20), "tls", "bulk", "bytes")
-	expect(float64(-1), "tls", "bulk", "mismatch")
+	expect(8<<20, "tls", "bulk", "bytes")
+	expect(-1, "tls", "bulk", "mismatch")
 	expect("InvalidStateError", "tls", "startTlsOnTLS", "name")
 	expect(tls.VersionName(goodConn.Version), "alias", "version")
 	expect("alias\n", "alias", "echo")
@@ -147,8 +132,8 @@ func TestTLSSockets(t *testing.T) {
 	expect("still here\n", "afterRefusals")
 
 	expect(false, "plain", "hasTls")
-	expect(float64(8<<20), "plain", "bulk", "bytes")
-	expect(float64(-1), "plain", "bulk", "mismatch")
+	expect(8<<20, "plain", "bulk", "bytes")
+	expect(-1, "plain", "bulk", "mismatch")
 	expect("InvalidStateError", "plain", "startTls", "name")
 	t.Logf("page-level echo of 8 MiB: TLS %.1f MB/s, plaintext %.1f MB/s", get("tls", "bulk", "mbps"), get("plain", "bulk", "mbps"))
 
@@ -161,7 +146,7 @@ func TestTLSSockets(t *testing.T) {
 	expect("InvalidStateError", "imap", "oldWriteRejected", "name")
 	expect(true, "imap", "oldReadDone")
 	expect(true, "imap", "oldClosed")
-	expect(float64(imap.port), "imap", "remotePort")
+	expect(imap.port, "imap", "remotePort")
 	expect(displayFP(good.DER), "imap", "info", "peerCertificate", "sha256Fingerprint")
 	expect(imap.version(), "imap", "info", "version")
 	if c, _ := get("imap", "capabilityOverTLS").(string); !strings.Contains(c, "AUTH=PLAIN") || strings.Contains(c, "STARTTLS") {
