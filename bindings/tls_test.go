@@ -2,12 +2,14 @@ package bindings
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -501,4 +503,64 @@ func TestDecodeOpenTLS(t *testing.T) {
 			t.Errorf("DecodeOpen(%s): %+v, want a TypeError", in, pe)
 		}
 	}
+}
+
+// TestTLSConsentIsPerMode: an answer for an encrypted connection is not reused for a plaintext one
+// to the same address (threat: downgrade), nor the other way round.
+func TestTLSConsentIsPerMode(t *testing.T) {
+	br := startBridge(t, Config{}, true)
+	srv := startTLSServer(t, validLeaf(t, "127.0.0.1"), nil, tlsEcho)
+	c := br.connect(t)
+	steps := []struct {
+		extra   map[string]any
+		prompts int
+	}{
+		{openTLS(nil), 1},
+		{openTLS(nil), 1}, // the page was allowed this encrypted destination
+		{nil, 2},          // plaintext to the same address asks again
+		{map[string]any{"secureTransport": "starttls"}, 2}, // starts as plaintext: the plaintext answer holds
+	}
+	for i, st := range steps {
+		id := uint32(i + 1)
+		c.openOK(t, id, srv.port, st.extra)
+		if n := br.prompter.calls(); n != st.prompts {
+			t.Errorf("step %d: %d prompts, want %d", i, n, st.prompts)
+		}
+		if err := c.send(OpClose, id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// gateResolver answers 127.0.0.1 for every name once open is closed.
+type gateResolver struct{ open chan struct{} }
+
+func (r gateResolver) LookupNetIP(ctx context.Context, _, _ string) ([]netip.Addr, error) {
+	select {
+	case <-r.open:
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestStartTLSBeforeOpened: an upgrade of a socket that is still opening (only a forged frame can
+// ask for one) is refused on the new id, and the opening socket is not disturbed.
+func TestStartTLSBeforeOpened(t *testing.T) {
+	gate := gateResolver{open: make(chan struct{})}
+	br := startBridge(t, Config{Resolver: gate}, true)
+	srv := startTCPServer(t, smtpStartTLS(validLeaf(t, "127.0.0.1"), ""))
+	c := br.connect(t)
+	if err := c.open(1, srv.port, map[string]any{"remoteAddress": "mail.lan", "secureTransport": "starttls"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.send(OpStartTLS, 1, Uint32Payload(2)); err != nil {
+		t.Fatal(err)
+	}
+	if pe := c.expectError(t, 2); pe.Name != InvalidStateError || pe.Message != "the socket is not open" {
+		t.Errorf("startTls while opening: %+v", pe)
+	}
+	close(gate.open)
+	c.expectOpened(t, 1)
+	readUntil(t, c, 1, "220 mail.test ESMTP\r\n")
 }
