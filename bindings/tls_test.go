@@ -452,6 +452,8 @@ func TestStartTLSPlaintextInjection(t *testing.T) {
 			}
 			return
 		case OpOpened:
+			// An honest page writes once Go has granted credit, which follows `opened`.
+			c.expect(t, 2, OpWriteCredit)
 			send(t, c, 2, "EHLO client.test\r\n")
 		}
 	}
