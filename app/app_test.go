@@ -159,8 +159,10 @@ func TestConsentSpec(t *testing.T) {
 		p    bindings.Prompt
 		want string
 	}{
-		{bindings.Prompt{Origin: "https://app.example", Host: "mail.example", Port: 993, TLS: true}, "TCP, encrypted (TLS)"},
-		{bindings.Prompt{Origin: "https://app.example", Host: "mail.example", Port: 587, StartTLS: true}, "TCP, unencrypted until the site switches it to TLS (STARTTLS)"},
+		{bindings.Prompt{Origin: "https://app.example", Protocol: policy.TCP, Mode: policy.Connect, Host: "mail.example", Port: 993, TLS: true},
+			"TCP, encrypted (TLS)"},
+		{bindings.Prompt{Origin: "https://app.example", Protocol: policy.TCP, Mode: policy.Connect, Host: "mail.example", Port: 587, StartTLS: true},
+			"TCP, unencrypted until the site switches it to TLS (STARTTLS)"},
 	} {
 		if rows := fmt.Sprint(consentSpec(c.p).Rows); !strings.Contains(rows, c.want) {
 			t.Errorf("consent dialog for %+v does not say %q: %s", c.p, c.want, rows)
@@ -168,6 +170,40 @@ func TestConsentSpec(t *testing.T) {
 	}
 	if spec.ArmDelay < armDelay || spec.DenyLabel != "_Deny" {
 		t.Errorf("consent dialog is not guarded: %+v", spec)
+	}
+
+	// Serving sockets say what the site will do, on which port, and who else can reach it.
+	serving := map[string]struct {
+		p    bindings.Prompt
+		want []string
+	}{
+		"udp bound on loopback": {bindings.Prompt{Origin: "https://app.example", Protocol: policy.UDP, Mode: policy.Bind,
+			Host: "127.0.0.1", Port: 5000, Addresses: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
+			[]string{"send and receive UDP datagrams on port 5000", "Only programs on this computer", "multicast"}},
+		"server on every interface": {bindings.Prompt{Origin: "https://app.example", Protocol: policy.TCP, Mode: policy.Listen,
+			Host: "0.0.0.0", Addresses: []netip.Addr{netip.MustParseAddr("0.0.0.0")}},
+			[]string{"receive connections on a port the system chooses", "Other computers on your networks", "TCP server"}},
+		"udp bound on a lan address": {bindings.Prompt{Origin: "https://app.example", Protocol: policy.UDP, Mode: policy.Bind,
+			Host: "192.168.1.5", Port: 6000, Addresses: []netip.Addr{netip.MustParseAddr("192.168.1.5")}},
+			[]string{"Other computers that can reach 192.168.1.5"}},
+		"udp peer": {bindings.Prompt{Origin: "https://app.example", Protocol: policy.UDP, Mode: policy.Connect,
+			Host: "192.168.1.9", Port: 161, Addresses: []netip.Addr{netip.MustParseAddr("192.168.1.9")}, LocalNetwork: true},
+			[]string{"exchange UDP datagrams with 192.168.1.9:161", "UDP datagrams, unencrypted", "local network"}},
+	}
+	for name, c := range serving {
+		spec := consentSpec(c.p)
+		text := spec.Heading + " " + spec.Note + " " + fmt.Sprint(spec.Rows)
+		for _, want := range c.want {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: the dialog does not say %q: %s", name, want, text)
+			}
+		}
+		if c.p.Mode != policy.Connect && spec.Editable {
+			t.Errorf("%s: a serving socket's dialog has editable fields", name)
+		}
+		if spec.ArmDelay < armDelay || spec.DenyLabel != "_Deny" || spec.RememberLabel == "" {
+			t.Errorf("%s: consent dialog is not guarded or cannot remember: %+v", name, spec)
+		}
 	}
 }
 
@@ -244,6 +280,39 @@ func TestFindProfile(t *testing.T) {
 	}
 	if _, err := FindProfile("nobody"); !errors.Is(err, ErrNoProfile) {
 		t.Errorf("missing profile: %v", err)
+	}
+}
+
+func TestGrantsForServingSockets(t *testing.T) {
+	useTempXDG(t)
+	p, err := OpenProfile("https://a.example", "https://a.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := policy.ParseHost("127.0.0.1")
+	if err := newGrantStore(p).Remember(policy.Request{Origin: p.Origin, Protocol: policy.UDP, Mode: policy.Bind,
+		Host: local, Port: 0, Addresses: []netip.Addr{local.IP}}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, int) {
+		var out bytes.Buffer
+		code := Main(args, &out, &out)
+		return out.String(), code
+	}
+	if out, code := run("grants", "list"); code != 0 || !strings.Contains(out, "udp bind\t127.0.0.1:0") {
+		t.Fatalf("grants list: %d %s", code, out)
+	}
+	if out, code := run("grants", "revoke", "https://a.example/", "127.0.0.1:0"); code == 0 {
+		t.Fatalf("revoking a tcp connection removed the bind grant: %s", out)
+	}
+	if out, code := run("grants", "revoke", "https://a.example/", "127.0.0.1:0", "--bind", "--listen"); code != 2 {
+		t.Fatalf("two kinds: %d %s", code, out)
+	}
+	if out, code := run("grants", "revoke", "https://a.example/", "127.0.0.1:0", "--bind"); code != 0 {
+		t.Fatalf("grants revoke --bind: %d %s", code, out)
+	}
+	if out, _ := run("grants", "list"); !strings.Contains(out, "no remembered connections") {
+		t.Fatalf("the grant is still listed: %s", out)
 	}
 }
 

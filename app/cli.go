@@ -47,8 +47,11 @@ Usage:
   socketeer trust remove <site-url> <sha256> [--host HOST]
                                     stop trusting a certificate
   socketeer grants list [<site-url>] list remembered connections ("allow future connections")
-  socketeer grants revoke <site-url> <host:port> [--tls]
-                                    forget one; the site must ask again
+  socketeer grants revoke <site-url> <host:port> [--tls | --udp | --listen | --bind]
+                                    forget one (a TCP connection unless a flag says
+                                    otherwise; a local address for --listen and --bind,
+                                    port 0 for "a port the system chooses"); the site must
+                                    ask again
   socketeer profiles                list site profiles
   socketeer version                 print the version
   socketeer help                    show this help
@@ -305,17 +308,32 @@ func grantsCommand(args []string, stdout io.Writer) error {
 	}
 	sub, args := args[0], args[1:]
 	tls := false
+	proto, mode := policy.TCP, policy.Connect
+	kinds := 0
 	var pos []string
 	for _, a := range args {
-		if a == "--tls" {
+		switch a {
+		case "--tls":
 			tls = true
-			continue
+		case "--udp":
+			proto, mode = policy.UDP, policy.Connect
+			kinds++
+		case "--listen":
+			proto, mode = policy.TCP, policy.Listen
+			kinds++
+		case "--bind":
+			proto, mode = policy.UDP, policy.Bind
+			kinds++
+		default:
+			pos = append(pos, a)
 		}
-		pos = append(pos, a)
+	}
+	if kinds > 1 {
+		return usageErr("grants %s takes at most one of --udp, --listen and --bind", sub)
 	}
 	switch sub {
 	case "list":
-		if len(pos) > 1 || tls {
+		if len(pos) > 1 || tls || kinds > 0 {
 			return usageErr("grants list takes at most one site address")
 		}
 		profiles, err := profilesFor(pos)
@@ -369,14 +387,14 @@ func grantsCommand(args []string, stdout io.Writer) error {
 			return usageErr("%q is not a valid host", hostText)
 		}
 		p := profiles[0]
-		removed, err := newGrantStore(p).revoke(p.Origin, policy.TCP, policy.Connect, host.Name, port, tls)
+		removed, err := newGrantStore(p).revoke(p.Origin, proto, mode, host.Name, port, tls)
 		if err != nil {
 			return err
 		}
 		if !removed {
 			return fmt.Errorf("%s has no remembered connection to %s", p.Origin, pos[1])
 		}
-		fmt.Fprintf(stdout, "%s must ask again before connecting to %s\n", p.Origin, pos[1])
+		fmt.Fprintf(stdout, "%s must ask again before using %s %s %s\n", p.Origin, proto, mode, pos[1])
 		return nil
 	default:
 		return usageErr("unknown grants command %q", sub)

@@ -57,6 +57,9 @@ type dialogAnswer struct {
 // shell's origin, the policy's canonical host, the resolved addresses), and is cleaned again here
 // because it ends up in front of the user.
 func consentSpec(p bindings.Prompt) dialogSpec {
+	if p.Mode != policy.Connect {
+		return servingSpec(p)
+	}
 	site := cleanText(strings.TrimPrefix(p.Origin, "https://"), maxShownText)
 	proto := "TCP, unencrypted"
 	if p.TLS {
@@ -64,6 +67,10 @@ func consentSpec(p bindings.Prompt) dialogSpec {
 	}
 	if p.StartTLS {
 		proto = "TCP, unencrypted until the site switches it to TLS (STARTTLS)"
+	}
+	verb := "open a connection to "
+	if p.Protocol == policy.UDP {
+		proto, verb = "UDP datagrams, unencrypted", "exchange UDP datagrams with "
 	}
 	port := ""
 	if p.Port > 0 {
@@ -89,7 +96,7 @@ func consentSpec(p bindings.Prompt) dialogSpec {
 		return spec
 	}
 	dest := cleanText(net.JoinHostPort(p.Host, port), maxShownText)
-	spec.Heading = site + " wants to open a connection to " + dest
+	spec.Heading = site + " wants to " + verb + dest
 	if len(p.Addresses) > 0 {
 		spec.Rows = append(spec.Rows, [2]string{"Address", describeAddresses(p.Addresses)})
 	}
@@ -102,6 +109,57 @@ func consentSpec(p bindings.Prompt) dialogSpec {
 	spec.Note = note
 	// The proposal's wording: the grant is for this address, from this site.
 	spec.RememberLabel = "_Remember: allow future connections to " + dest + " from " + site
+	return spec
+}
+
+// servingSpec words the prompt for a server socket or a bound UDP socket: what the site will be
+// able to do on this computer, on which port, and who else can then reach it. Nothing is editable:
+// the user decides on what the page asked for.
+func servingSpec(p bindings.Prompt) dialogSpec {
+	site := cleanText(strings.TrimPrefix(p.Origin, "https://"), maxShownText)
+	port := "a port the system chooses"
+	if p.Port > 0 {
+		port = "port " + strconv.Itoa(p.Port)
+	}
+	local := netip.Addr{}
+	if len(p.Addresses) > 0 {
+		local = p.Addresses[0]
+	}
+	// Binding beyond loopback is the part of the consent that opens the computer to others, so
+	// the dialog says it in words, not just as an address.
+	reach := "Only programs on this computer can reach it."
+	switch {
+	case local.IsUnspecified():
+		reach = "Other computers on your networks can reach it too (all network interfaces)."
+	case !local.IsLoopback():
+		reach = "Other computers that can reach " + local.String() + " can reach it too."
+	}
+	spec := dialogSpec{
+		Title:      "Socketeer: connection request",
+		DenyLabel:  "_Deny",
+		AllowLabel: "_Allow",
+		ArmDelay:   armDelay,
+		Rows: [][2]string{
+			{"Site", cleanText(p.Origin, maxShownText)},
+			{"Local address", describeAddresses(p.Addresses)},
+			{"Network", reach},
+		},
+	}
+	if p.Protocol == policy.UDP {
+		spec.Heading = site + " wants to send and receive UDP datagrams on " + port
+		spec.Rows = append(spec.Rows, [2]string{"Protocol", "UDP datagrams, unencrypted"})
+		spec.Note = "The site will be able to exchange datagrams with servers on the internet and join multicast groups (local network discovery). " +
+			"Devices on your own computer or local network that have not written to it first still need your permission. Allow it only if you trust this site."
+		spec.RememberLabel = "_Remember: allow " + site + " to use UDP " + port + " again"
+	} else {
+		spec.Heading = site + " wants to receive connections on " + port
+		spec.Rows = append(spec.Rows, [2]string{"Protocol", "TCP server, unencrypted"})
+		spec.Note = "The site will be able to accept connections and exchange anything over them. Allow it only if you trust this site."
+		spec.RememberLabel = "_Remember: allow " + site + " to receive connections on " + port + " again"
+	}
+	if p.Managed {
+		spec.Rows = append(spec.Rows, [2]string{"Policy", "Your organisation's policy allows this; the choice is yours"})
+	}
 	return spec
 }
 

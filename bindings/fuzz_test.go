@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/netip"
 	"testing"
 )
 
@@ -107,11 +108,33 @@ func FuzzDecodeOpen(f *testing.F) {
 		if !json.Valid(in) {
 			t.Fatalf("accepted %q, which is not exactly one JSON value", in)
 		}
-		if r.Kind != "tcp" {
+		switch r.Kind {
+		case KindTCP, KindUDP, KindTCPServer:
+		default:
 			t.Fatalf("accepted kind %q", r.Kind)
 		}
-		// Without an address the user chooses the destination, and the port may be left out (0).
+		if r.LocalAddress != nil {
+			// A serving socket: a literal local address, an explicit port never 0, no remote end.
+			if a, err := netip.ParseAddr(*r.LocalAddress); err != nil || a.Zone() != "" {
+				t.Fatalf("accepted localAddress %q", *r.LocalAddress)
+			}
+			if r.LocalPort != nil && (*r.LocalPort < 1 || *r.LocalPort > 65535 || *r.LocalPort != math.Trunc(*r.LocalPort)) {
+				t.Fatalf("accepted localPort %v", *r.LocalPort)
+			}
+			if r.RemoteAddress != "" || r.RemotePort != 0 {
+				t.Fatalf("accepted a serving socket with a remote end: %s", describeOpen(r))
+			}
+			return
+		}
+		if r.Kind == KindTCPServer {
+			t.Fatalf("accepted a server socket without localAddress")
+		}
+		// Without an address the user chooses the destination, and the port may be left out (0);
+		// only TCP sockets may ask that.
 		if r.RemoteAddress == "" && r.RemotePort == 0 {
+			if r.Kind != KindTCP {
+				t.Fatalf("accepted %s without a destination", r.Kind)
+			}
 			return
 		}
 		if r.RemotePort < 1 || r.RemotePort > 65535 || r.RemotePort != math.Trunc(r.RemotePort) {

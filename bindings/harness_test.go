@@ -52,6 +52,13 @@ func (p *fakePrompter) Ask(_ context.Context, pr Prompt) (Answer, error) {
 	return Answer{Allow: p.allow, Remember: p.remember}, nil
 }
 
+// setAllow changes the answer to the prompts that follow.
+func (p *fakePrompter) setAllow(allow bool) {
+	p.mu.Lock()
+	p.allow = allow
+	p.mu.Unlock()
+}
+
 func (p *fakePrompter) calls() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -210,10 +217,11 @@ func parseGoFrame(typ int, b []byte) (Frame, error) {
 	n := len(f.Payload)
 	ok := f.ID != 0
 	switch f.Op {
-	case OpOpened, OpError:
+	case OpOpened, OpError, OpAccepted, OpReply:
 		ok = ok && n > 0 && n <= maxControl && json.Valid(f.Payload)
 	case OpRecv:
-		ok = ok && n > 0 && n <= MaxChunk
+		// A TCP chunk, or one datagram of up to 65535 bytes with its peer header.
+		ok = ok && n > 0 && n <= max(MaxChunk, maxPeerHeader+65535)
 	case OpEOF, OpClosed:
 		ok = ok && n == 0
 	case OpWriteCredit:

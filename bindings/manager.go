@@ -137,8 +137,10 @@ type Manager struct {
 	generation atomic.Uint64 // bumped by the app each time the top-level page is replaced
 
 	limiter *policy.Limiter
-	lockout *policy.Lockout
-	now     func() time.Time
+	// peerLimiter is the per-destination send budget of bound UDP sockets (see peerRate).
+	peerLimiter *policy.Limiter
+	lockout     *policy.Lockout
+	now         func() time.Time
 
 	mu       sync.Mutex
 	open     int   // sockets open or opening
@@ -162,14 +164,15 @@ func NewManager(cfg Config) *Manager {
 		cfg.Resolver = systemResolver{}
 	}
 	return &Manager{
-		cfg:      cfg,
-		log:      cfg.Log,
-		limiter:  policy.NewLimiter(attemptBurst, attemptRate),
-		lockout:  policy.NewLockout(),
-		now:      time.Now,
-		poolFree: poolSize(cfg),
-		waiters:  map[*socket]struct{}{},
-		sessions: map[*session]struct{}{},
+		cfg:         cfg,
+		log:         cfg.Log,
+		limiter:     policy.NewLimiter(attemptBurst, attemptRate),
+		peerLimiter: policy.NewLimiter(peerBurst, peerRate),
+		lockout:     policy.NewLockout(),
+		now:         time.Now,
+		poolFree:    poolSize(cfg),
+		waiters:     map[*socket]struct{}{},
+		sessions:    map[*session]struct{}{},
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
+	"reflect"
+	"strings"
 )
 
 // The bridge protocol is what the isolated-world relay script and Go exchange over the loopback
@@ -48,6 +51,7 @@ const (
 	OpClose        Op = 0x04 // close both directions now
 	OpReadCredit   Op = 0x05 // payload: uint32, bytes the page has consumed and will accept again
 	OpShutdownRead Op = 0x06 // the page cancelled the readable: stop reading
+	OpControl      Op = 0x07 // payload: JSON ControlRequest (multicast group membership)
 	OpStartTLS     Op = 0x10 // payload: uint32, the new id the upgraded socket takes (see tls.go)
 )
 
@@ -59,6 +63,19 @@ const (
 	OpError       Op = 0x84 // payload: JSON PageError; the socket is gone
 	OpWriteCredit Op = 0x85 // payload: uint32, more bytes the page may send
 	OpClosed      Op = 0x86 // the socket closed cleanly in both directions
+	OpAccepted    Op = 0x87 // payload: JSON AcceptedInfo; a server socket accepted a connection
+	OpReply       Op = 0x88 // payload: JSON ControlReply, the answer to one OpControl
+)
+
+// FirstAcceptedID is the first socket id Go gives to connections a server socket accepts. Pages
+// choose ids below it for the sockets they open, so the two can never collide.
+const FirstAcceptedID = 1 << 31
+
+// Socket kinds of an open request.
+const (
+	KindTCP       = "tcp"
+	KindUDP       = "udp"
+	KindTCPServer = "tcp-server"
 )
 
 // Frame is one decoded bridge message. Payload aliases the buffer it was parsed from.
@@ -87,6 +104,13 @@ func ParseFrame(b []byte) (Frame, error) {
 		if len(f.Payload) > maxControl {
 			return Frame{}, fmt.Errorf("%w: open request of %d bytes", ErrProtocol, len(f.Payload))
 		}
+		if f.ID >= FirstAcceptedID {
+			return Frame{}, fmt.Errorf("%w: page chose socket id %d, which is Go's to give", ErrProtocol, f.ID)
+		}
+	case OpControl:
+		if len(f.Payload) == 0 || len(f.Payload) > maxControl {
+			return Frame{}, fmt.Errorf("%w: control request of %d bytes", ErrProtocol, len(f.Payload))
+		}
 	case OpData:
 		if len(f.Payload) == 0 || len(f.Payload) > MaxChunk {
 			return Frame{}, fmt.Errorf("%w: data frame of %d bytes", ErrProtocol, len(f.Payload))
@@ -102,6 +126,9 @@ func ParseFrame(b []byte) (Frame, error) {
 	case OpStartTLS:
 		if len(f.Payload) != 4 || binary.BigEndian.Uint32(f.Payload) == 0 {
 			return Frame{}, fmt.Errorf("%w: startTls frame without a new socket id", ErrProtocol)
+		}
+		if binary.BigEndian.Uint32(f.Payload) >= FirstAcceptedID {
+			return Frame{}, fmt.Errorf("%w: startTls to socket id %d, which is Go's to give", ErrProtocol, binary.BigEndian.Uint32(f.Payload))
 		}
 	default:
 		return Frame{}, fmt.Errorf("%w: unknown op %#x", ErrProtocol, byte(f.Op))
@@ -137,6 +164,15 @@ type OpenRequest struct {
 	SecureTransport string   `json:"secureTransport"`
 	SNI             string   `json:"sni"`
 	ALPN            []string `json:"alpn"`
+	// Serving sockets: bound UDP and TCP servers.
+	LocalAddress *string  `json:"localAddress"`
+	LocalPort    *float64 `json:"localPort"`
+	Backlog      *float64 `json:"backlog"`
+	IPv6Only     *bool    `json:"ipv6Only"`
+	// Multicast, on bound UDP sockets only.
+	MulticastTimeToLive          *float64 `json:"multicastTimeToLive"`
+	MulticastLoopback            *bool    `json:"multicastLoopback"`
+	MulticastAllowAddressSharing *bool    `json:"multicastAllowAddressSharing"`
 	// Activation is set by the relay, never by the page: the number of the trusted input event
 	// the request came with, 0 when there was none.
 	Activation uint64 `json:"activation"`
@@ -171,29 +207,40 @@ func DecodeOpen(payload []byte) (OpenRequest, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return OpenRequest{}, inputErrorf("malformed open request")
 	}
-	if r.Kind != "tcp" {
+	// What the page passed, by name: the rules below depend on which options are present.
+	given, err := objectKeys(payload)
+	if err != nil {
+		return OpenRequest{}, err
+	}
+	switch r.Kind {
+	case KindTCP:
+		err = checkOptions(given, "TCPSocket", serverOnly, localOptions, multicastOptions)
+		if err == nil {
+			err = validateRemote(&r, given)
+		}
+		if err == nil {
+			err = checkTLSOptions(&r)
+		}
+	case KindUDP:
+		err = validateUDP(&r, given)
+	case KindTCPServer:
+		err = checkOptions(given, "TCPServerSocket", remoteOptions, tcpOnly, bufferOptions, multicastOptions)
+		if err == nil {
+			err = validateLocal(&r, "TCPServerSocket")
+		}
+		if err == nil && r.Backlog != nil {
+			b := *r.Backlog
+			if b != math.Trunc(b) || b < 1 || b > math.MaxUint32 {
+				err = inputErrorf("backlog must be an integer from 1 to 4294967295")
+			}
+			// Larger backlogs are capped by the kernel (net.core.somaxconn) anyway.
+			*r.Backlog = min(b, maxBacklog)
+		}
+	default:
 		return OpenRequest{}, inputErrorf("unsupported socket kind")
 	}
-	// An open without an address (the explainer allows it) leaves the destination to the user; the
-	// port may then be left out too. An address that is present must not be empty: that is a bad
-	// argument, not a request to ask.
-	var presence struct {
-		RemoteAddress *string `json:"remoteAddress"`
-	}
-	if json.Unmarshal(payload, &presence) == nil && presence.RemoteAddress != nil && *presence.RemoteAddress == "" {
-		return OpenRequest{}, inputErrorf("remoteAddress must not be empty")
-	}
-	portOptional := r.RemoteAddress == "" && r.RemotePort == 0
-	if !portOptional && (r.RemotePort != math.Trunc(r.RemotePort) || r.RemotePort < 1 || r.RemotePort > 65535) {
-		return OpenRequest{}, inputErrorf("remotePort must be an integer from 1 to 65535")
-	}
-	if r.KeepAliveDelay != nil {
-		if *r.KeepAliveDelay < 1000 {
-			return OpenRequest{}, inputErrorf("keepAliveDelay must be at least 1000 ms")
-		}
-		// Linux takes at most 32767 s of keep-alive idle time; a larger value would also
-		// overflow a time.Duration.
-		*r.KeepAliveDelay = min(*r.KeepAliveDelay, maxKeepAliveDelay)
+	if err != nil {
+		return OpenRequest{}, err
 	}
 	for _, size := range []*uint64{r.SendBufferSize, r.ReceiveBufferSize} {
 		if size == nil {
@@ -206,26 +253,246 @@ func DecodeOpen(payload []byte) (OpenRequest, error) {
 			*size = maxBufferSize
 		}
 	}
-	switch r.DNSQueryType {
-	case "", "ipv4", "ipv6":
-	default:
-		return OpenRequest{}, inputErrorf("dnsQueryType must be \"ipv4\" or \"ipv6\"")
-	}
-	if err := checkTLSOptions(&r); err != nil {
-		return OpenRequest{}, err
-	}
 	return r, nil
 }
 
+// openKeys are the member names of an open request, spelled exactly.
+var openKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeOf(OpenRequest{})
+	for i := 0; i < t.NumField(); i++ {
+		keys[strings.Split(t.Field(i).Tag.Get("json"), ",")[0]] = true
+	}
+	return keys
+}()
+
+// objectKeys returns the members of a JSON object by name. A name given twice is refused (threat:
+// parser confusion: the relay and Go must never disagree about which of two "kind"s counts).
+func objectKeys(payload []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, inputErrorf("malformed open request")
+	}
+	given := map[string]json.RawMessage{}
+	for dec.More() {
+		t, err := dec.Token()
+		name, ok := t.(string)
+		if err != nil || !ok {
+			return nil, inputErrorf("malformed open request")
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, inputErrorf("malformed open request")
+		}
+		if _, dup := given[name]; dup {
+			return nil, inputErrorf("option %s is given twice", name)
+		}
+		// encoding/json matches names case-insensitively; the rules here must see exactly the
+		// names the struct was filled from.
+		if !openKeys[name] {
+			return nil, inputErrorf("unknown option %s", name)
+		}
+		given[name] = v
+	}
+	return given, nil
+}
+
+// maxBacklog is the listen backlog Socketeer asks for at most.
+const maxBacklog = 4096
+
+// Option names that belong to only some kinds of socket.
+var (
+	remoteOptions    = []string{"remoteAddress", "remotePort", "dnsQueryType"}
+	localOptions     = []string{"localAddress", "localPort", "ipv6Only"}
+	tcpOnly          = []string{"noDelay", "keepAlive", "keepAliveDelay", "secureTransport", "sni", "alpn"}
+	serverOnly       = []string{"backlog"}
+	bufferOptions    = []string{"sendBufferSize", "receiveBufferSize"}
+	multicastOptions = []string{"multicastTimeToLive", "multicastLoopback", "multicastAllowAddressSharing"}
+)
+
+// checkOptions refuses options that the socket kind does not have. Accepting and ignoring them
+// would let a page believe it got behaviour (a local port, a multicast TTL) that it did not.
+func checkOptions(given map[string]json.RawMessage, api string, groups ...[]string) error {
+	for _, g := range groups {
+		for _, k := range g {
+			if v, ok := given[k]; ok && string(v) != "null" {
+				return inputErrorf("%s is not an option of %s", k, api)
+			}
+		}
+	}
+	return nil
+}
+
+// validateUDP applies the UDPSocket rules: connected mode names a remote address and port, bound
+// mode a local address; never both, never neither.
+func validateUDP(r *OpenRequest, given map[string]json.RawMessage) error {
+	if err := checkOptions(given, "UDPSocket", tcpOnly, serverOnly); err != nil {
+		return err
+	}
+	_, hasRemotePort := given["remotePort"]
+	switch {
+	case r.RemoteAddress != "" && r.LocalAddress != nil:
+		return inputErrorf("a UDPSocket takes either remoteAddress (connected mode) or localAddress (bound mode), not both")
+	case r.RemoteAddress != "":
+		if err := checkOptions(given, "a connected UDPSocket", localOptions, multicastOptions); err != nil {
+			return err
+		}
+		if !hasRemotePort {
+			return inputErrorf("remotePort is required with remoteAddress")
+		}
+		return validateRemote(r, given)
+	case r.LocalAddress != nil:
+		if err := checkOptions(given, "a bound UDPSocket", remoteOptions); err != nil {
+			return err
+		}
+		if err := validateLocal(r, "UDPSocket"); err != nil {
+			return err
+		}
+		if r.MulticastTimeToLive != nil {
+			ttl := *r.MulticastTimeToLive
+			if ttl != math.Trunc(ttl) || ttl < 0 || ttl > 255 {
+				return inputErrorf("multicastTimeToLive must be an integer from 0 to 255")
+			}
+		}
+		return nil
+	case hasRemotePort:
+		return inputErrorf("remoteAddress is required with remotePort")
+	}
+	return inputErrorf("a UDPSocket needs remoteAddress and remotePort (connected mode) or localAddress (bound mode)")
+}
+
+// validateLocal checks the local address and port of a serving socket.
+func validateLocal(r *OpenRequest, api string) error {
+	if r.LocalAddress == nil {
+		return inputErrorf("%s needs a localAddress", api)
+	}
+	// Threat: binding where DNS decides. The local address must be an IP literal, so the
+	// interface a page listens on never depends on a name lookup; zones are refused like
+	// everywhere else in Socketeer.
+	a, err := netip.ParseAddr(*r.LocalAddress)
+	if err != nil || a.Zone() != "" {
+		return inputErrorf("localAddress must be an IP address")
+	}
+	if r.LocalPort != nil {
+		p := *r.LocalPort
+		// Port 0 is refused as the spec says: "any port" is asked for by leaving localPort out.
+		if p != math.Trunc(p) || p < 1 || p > 65535 {
+			return inputErrorf("localPort must be an integer from 1 to 65535; leave it out to let the system choose")
+		}
+	}
+	if r.IPv6Only != nil && a != netip.IPv6Unspecified() {
+		return inputErrorf("ipv6Only may be set only when localAddress is \"::\"")
+	}
+	return nil
+}
+
+// validateRemote checks a connection's remote address and port and its TCP options.
+func validateRemote(r *OpenRequest, given map[string]json.RawMessage) error {
+	// An open without an address (the explainer allows it) leaves the destination to the user; the
+	// port may then be left out too. An address that is present must not be empty: that is a bad
+	// argument, not a request to ask.
+	if v, ok := given["remoteAddress"]; ok && string(v) != "null" && r.RemoteAddress == "" {
+		return inputErrorf("remoteAddress must not be empty")
+	}
+	portOptional := r.RemoteAddress == "" && r.RemotePort == 0
+	if !portOptional && (r.RemotePort != math.Trunc(r.RemotePort) || r.RemotePort < 1 || r.RemotePort > 65535) {
+		return inputErrorf("remotePort must be an integer from 1 to 65535")
+	}
+	if r.KeepAliveDelay != nil {
+		if *r.KeepAliveDelay < 1000 {
+			return inputErrorf("keepAliveDelay must be at least 1000 ms")
+		}
+		// Linux takes at most 32767 s of keep-alive idle time; a larger value would also
+		// overflow a time.Duration.
+		*r.KeepAliveDelay = min(*r.KeepAliveDelay, maxKeepAliveDelay)
+	}
+	switch r.DNSQueryType {
+	case "", "ipv4", "ipv6":
+	default:
+		return inputErrorf("dnsQueryType must be \"ipv4\" or \"ipv6\"")
+	}
+	return nil
+}
+
 // OpenedInfo is what `opened` resolves to, apart from the streams: the addresses the operating
-// system reports, never the name the page asked for.
+// system reports, never the name the page asked for. A bound UDP socket and a server socket have
+// no remote end.
 type OpenedInfo struct {
-	RemoteAddress string `json:"remoteAddress"`
-	RemotePort    int    `json:"remotePort"`
+	RemoteAddress string `json:"remoteAddress,omitempty"`
+	RemotePort    int    `json:"remotePort,omitempty"`
 	LocalAddress  string `json:"localAddress"`
 	LocalPort     int    `json:"localPort"`
 	// TLS describes the session of a TLS socket; it is absent on plaintext sockets.
 	TLS *TLSInfo `json:"tls,omitempty"`
+}
+
+// AcceptedInfo announces a connection a server socket accepted, under the socket id Go chose.
+type AcceptedInfo struct {
+	ID uint32 `json:"id"`
+	OpenedInfo
+}
+
+// ControlRequest changes a bound UDP socket's multicast group membership. Seq pairs it with its
+// ControlReply.
+type ControlRequest struct {
+	Seq    uint32 `json:"seq"`
+	Op     string `json:"op"` // "join" or "leave"
+	Group  string `json:"group"`
+	Source string `json:"source,omitempty"`
+}
+
+// ControlReply answers a ControlRequest; Error is nil when the change was made.
+type ControlReply struct {
+	Seq   uint32     `json:"seq"`
+	Error *PageError `json:"error,omitempty"`
+}
+
+// Datagram addressing. In bound mode each datagram, both ways, starts with its peer's address:
+//
+//	address length (1 byte) | address as text | port (2 bytes, big endian) | data
+//
+// Text keeps the page script free of IPv6 parsing; Go parses it strictly (netip.ParseAddr).
+const maxPeerHeader = 1 + len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255") + 2
+
+// MaxDatagram is the largest datagram a page may send: what fits one data frame with the largest
+// peer header. (IPv4 itself carries at most 65507 bytes; larger sends there fail and are counted.)
+const MaxDatagram = MaxChunk - maxPeerHeader
+
+// maxDatagramIn is the largest datagram the kernel can deliver.
+const maxDatagramIn = 65535
+
+// parsePeer splits a datagram frame into its peer (invalid for a connected socket's) and data.
+func parsePeer(p []byte) (netip.AddrPort, []byte, error) {
+	if len(p) < 1 || int(p[0]) > len(p)-3 {
+		return netip.AddrPort{}, nil, inputErrorf("malformed datagram")
+	}
+	n := int(p[0])
+	if n == 0 {
+		// A connected socket's datagram: no peer, and so no port either.
+		if p[1] != 0 || p[2] != 0 {
+			return netip.AddrPort{}, nil, inputErrorf("malformed datagram")
+		}
+		return netip.AddrPort{}, p[3:], nil
+	}
+	a, err := netip.ParseAddr(string(p[1 : 1+n]))
+	if err != nil || a.Zone() != "" {
+		return netip.AddrPort{}, nil, inputErrorf("remoteAddress of a datagram must be an IP address")
+	}
+	port := binary.BigEndian.Uint16(p[1+n : 3+n])
+	if port == 0 {
+		return netip.AddrPort{}, nil, inputErrorf("remotePort of a datagram must be from 1 to 65535")
+	}
+	return netip.AddrPortFrom(a.Unmap(), port), p[3+n:], nil
+}
+
+// putPeer writes a peer header so that it ends exactly at end, and returns where it starts.
+func putPeer(buf []byte, end int, peer netip.AddrPort) int {
+	text := peer.Addr().Unmap().String()
+	start := end - 3 - len(text)
+	buf[start] = byte(len(text))
+	copy(buf[start+1:], text)
+	binary.BigEndian.PutUint16(buf[end-2:end], peer.Port())
+	return start
 }
 
 // PageError is the only shape in which a failure reaches the page: a DOMException name and a stable,

@@ -3,8 +3,9 @@ package bindings
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
-	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -74,7 +75,7 @@ func TestParseFrame(t *testing.T) {
 		{"start tls long", frameBytes(0x10, 1, []byte{0, 0, 0, 0, 2}), false, Frame{}},
 	}
 	// Unknown ops, including every Go-to-page op: a page must never be able to speak Go's half.
-	for _, op := range []byte{0x00, 0x07, 0x08, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0xff} {
+	for _, op := range []byte{0x00, 0x08, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0xff} {
 		cases = append(cases, tc{"unknown op " + opHex(op), frameBytes(op, 1, nil), false, Frame{}})
 		cases = append(cases, tc{"unknown op with payload " + opHex(op), frameBytes(op, 1, []byte{1, 2, 3, 4}), false, Frame{}})
 	}
@@ -243,7 +244,31 @@ func TestDecodeOpen(t *testing.T) {
 		{"no address and port 0 given", `{"kind":"tcp","remotePort":0}`, true, OpenRequest{Kind: "tcp"}},
 		{"remoteAddress not string", `{"kind":"tcp","remoteAddress":127,"remotePort":7}`, false, OpenRequest{}},
 		{"kind missing", `{"remoteAddress":"h","remotePort":7}`, false, OpenRequest{}},
-		{"kind udp", `{"kind":"udp","remoteAddress":"h","remotePort":7}`, false, OpenRequest{}},
+		{"udp connected", `{"kind":"udp","remoteAddress":"h","remotePort":7,"dnsQueryType":"ipv6"}`, true, OpenRequest{Kind: "udp", RemoteAddress: "h", RemotePort: 7, DNSQueryType: "ipv6"}},
+		{"udp bound, the system chooses the port", `{"kind":"udp","localAddress":"::","ipv6Only":true}`, true, OpenRequest{Kind: "udp", LocalAddress: ptr("::"), IPv6Only: ptr(true)}},
+		{"udp bound with multicast options", `{"kind":"udp","localAddress":"0.0.0.0","localPort":5353,"multicastTimeToLive":4,"multicastLoopback":false,"multicastAllowAddressSharing":true}`, true,
+			OpenRequest{Kind: "udp", LocalAddress: ptr("0.0.0.0"), LocalPort: ptr(5353.0), MulticastTimeToLive: ptr(4.0), MulticastLoopback: ptr(false), MulticastAllowAddressSharing: ptr(true)}},
+		{"server, backlog capped", `{"kind":"tcp-server","localAddress":"127.0.0.1","localPort":40000,"backlog":100000}`, true, OpenRequest{Kind: "tcp-server", LocalAddress: ptr("127.0.0.1"), LocalPort: ptr(40000.0), Backlog: ptr(4096.0)}},
+		{"kind in other case", `{"kind":"udp","KIND":"tcp","localAddress":"127.0.0.1"}`, false, OpenRequest{}},
+		{"udp both modes", `{"kind":"udp","remoteAddress":"h","remotePort":7,"localAddress":"127.0.0.1"}`, false, OpenRequest{}},
+		{"udp neither mode", `{"kind":"udp"}`, false, OpenRequest{}},
+		{"udp remotePort alone", `{"kind":"udp","remotePort":7}`, false, OpenRequest{}},
+		{"udp localPort alone", `{"kind":"udp","localPort":7000}`, false, OpenRequest{}},
+		{"udp local name", `{"kind":"udp","localAddress":"localhost"}`, false, OpenRequest{}},
+		{"udp local zone", `{"kind":"udp","localAddress":"fe80::1%eth0"}`, false, OpenRequest{}},
+		{"udp local port 0", `{"kind":"udp","localAddress":"127.0.0.1","localPort":0}`, false, OpenRequest{}},
+		{"udp local port 65536", `{"kind":"udp","localAddress":"127.0.0.1","localPort":65536}`, false, OpenRequest{}},
+		{"udp local port -1", `{"kind":"udp","localAddress":"127.0.0.1","localPort":-1}`, false, OpenRequest{}},
+		{"udp ipv6Only on v4", `{"kind":"udp","localAddress":"0.0.0.0","ipv6Only":true}`, false, OpenRequest{}},
+		{"udp dnsQueryType in bound mode", `{"kind":"udp","localAddress":"127.0.0.1","dnsQueryType":"ipv4"}`, false, OpenRequest{}},
+		{"udp multicast in connected mode", `{"kind":"udp","remoteAddress":"h","remotePort":7,"multicastLoopback":true}`, false, OpenRequest{}},
+		{"udp ttl 256", `{"kind":"udp","localAddress":"0.0.0.0","multicastTimeToLive":256}`, false, OpenRequest{}},
+		{"udp noDelay", `{"kind":"udp","remoteAddress":"h","remotePort":7,"noDelay":true}`, false, OpenRequest{}},
+		{"server without address", `{"kind":"tcp-server"}`, false, OpenRequest{}},
+		{"server with remote", `{"kind":"tcp-server","localAddress":"127.0.0.1","remoteAddress":"h"}`, false, OpenRequest{}},
+		{"server backlog 0", `{"kind":"tcp-server","localAddress":"127.0.0.1","backlog":0}`, false, OpenRequest{}},
+		{"tcp with localAddress", `{"kind":"tcp","remoteAddress":"h","remotePort":7,"localAddress":"127.0.0.1"}`, false, OpenRequest{}},
+		{"kind sctp", `{"kind":"sctp","remoteAddress":"h","remotePort":7}`, false, OpenRequest{}},
 		{"kind upper case", `{"kind":"TCP","remoteAddress":"h","remotePort":7}`, false, OpenRequest{}},
 		{"kind listen", `{"kind":"tcp-listen","remoteAddress":"h","remotePort":7}`, false, OpenRequest{}},
 		{"kind overridden by duplicate", `{` + base + `,"kind":"udp"}`, false, OpenRequest{}},
@@ -279,22 +304,11 @@ func TestDecodeOpen(t *testing.T) {
 	}
 }
 
-func sameOpen(a, b OpenRequest) bool {
-	eq := func(x, y *uint64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
-	return a.Kind == b.Kind && a.RemoteAddress == b.RemoteAddress && a.RemotePort == b.RemotePort &&
-		a.NoDelay == b.NoDelay && a.KeepAlive == b.KeepAlive && a.DNSQueryType == b.DNSQueryType &&
-		eq(a.KeepAliveDelay, b.KeepAliveDelay) && eq(a.SendBufferSize, b.SendBufferSize) &&
-		eq(a.ReceiveBufferSize, b.ReceiveBufferSize)
-}
+func sameOpen(a, b OpenRequest) bool { return reflect.DeepEqual(a, b) }
 
 func describeOpen(r OpenRequest) string {
-	p := func(v *uint64) any {
-		if v == nil {
-			return nil
-		}
-		return *v
-	}
-	return fmt.Sprintf("{kind=%q addr=%q port=%v noDelay=%v keepAlive=%v keepAliveDelay=%v send=%v recv=%v dns=%q}",
-		r.Kind, r.RemoteAddress, r.RemotePort, r.NoDelay, r.KeepAlive, p(r.KeepAliveDelay),
-		p(r.SendBufferSize), p(r.ReceiveBufferSize), r.DNSQueryType)
+	b, _ := json.Marshal(r)
+	return string(b)
 }
+
+func ptr[T any](v T) *T { return &v }

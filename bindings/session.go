@@ -49,6 +49,8 @@ type session struct {
 	// asking holds the consent prompt in flight per destination: concurrent opens to the same
 	// destination share one prompt and its answer instead of queueing a dialog each.
 	asking map[string]*consentWait
+	// nextAccepted is the id the next connection accepted by a server socket gets.
+	nextAccepted uint32
 }
 
 type consentWait struct {
@@ -119,6 +121,8 @@ func (m *Manager) serve(ws *websocket.Conn) {
 		allowed:    map[string]bool{},
 		asking:     map[string]*consentWait{},
 		failed:     map[string]bool{},
+
+		nextAccepted: FirstAcceptedID,
 	}
 	m.addSession(s)
 	defer func() {
@@ -171,6 +175,8 @@ func (s *session) handle(f Frame) error {
 		sk.finish(nil)
 	case OpReadCredit:
 		sk.addReadCredit(f.Payload)
+	case OpControl:
+		go sk.control(f.Payload)
 	}
 	return nil
 }
@@ -204,6 +210,35 @@ func (s *session) open(f Frame) error {
 	s.mu.Unlock()
 	go sk.start(f.Payload)
 	return nil
+}
+
+// acceptedID returns a new id for an accepted connection, from Go's half of the id space.
+func (s *session) acceptedID() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextAccepted
+	// After 2^31 accepts the ids wrap within Go's half; ids still in use are skipped.
+	for {
+		s.nextAccepted++
+		if s.nextAccepted == 0 {
+			s.nextAccepted = FirstAcceptedID
+		}
+		if s.sockets[id] == nil {
+			return id
+		}
+		id = s.nextAccepted
+	}
+}
+
+// adopt registers a socket Go created (an accepted connection); false when the session is ending.
+func (s *session) adopt(sk *socket) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return false
+	}
+	s.sockets[sk.id] = sk
+	return true
 }
 
 func (s *session) get(id uint32) *socket {

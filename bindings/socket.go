@@ -33,9 +33,11 @@ type socket struct {
 	cancel  context.CancelFunc
 
 	mu   sync.Mutex
-	cond *sync.Cond // signalled on every state change; waited on by the reader and the writer
-	conn stream     // the TCP connection, or TLS over it
-	tcp  *net.TCPConn
+	cond *sync.Cond       // signalled on every state change; waited on by the reader and the writer
+	conn stream           // the TCP connection, or TLS over it
+	tcp  *net.TCPConn     // the OS socket under conn
+	udp  *udpState        // set for UDP sockets
+	ln   *net.TCPListener // set for server sockets
 	open bool
 	done bool
 	sec  secureState // TLS settings and the STARTTLS upgrade (tls.go)
@@ -64,8 +66,11 @@ func newSocket(s *session, id uint32) *socket {
 	return sk
 }
 
-// target is one destination with what the policy decides on.
+// target is one destination (or, for serving sockets, the local address) with what the policy
+// decides on.
 type target struct {
+	proto policy.Protocol
+	mode  policy.Mode
 	host  policy.Host
 	port  int
 	addrs []netip.Addr
@@ -74,9 +79,29 @@ type target struct {
 
 // key names the destination for the page's own memory of answers; TLS is part of it, as in grants
 // (threat: downgrade, an answer for an encrypted connection reused for a plaintext one).
-func (t target) key() string { return fmt.Sprintf("tcp|%s|%d|%t", t.host.Name, t.port, t.tls) }
+func (t target) key() string {
+	return fmt.Sprintf("%s|%s|%s|%d|%t", t.proto, t.mode, t.host.Name, t.port, t.tls)
+}
+
 func (t target) display() string {
-	return "tcp://" + net.JoinHostPort(t.host.Name, strconv.Itoa(t.port))
+	scheme := string(t.proto)
+	if t.mode != policy.Connect {
+		scheme += "-" + string(t.mode)
+	}
+	return scheme + "://" + net.JoinHostPort(t.host.Name, strconv.Itoa(t.port))
+}
+
+// kindOf maps an open request to the policy's protocol and mode.
+func kindOf(req OpenRequest) (policy.Protocol, policy.Mode) {
+	switch {
+	case req.Kind == KindTCPServer:
+		return policy.TCP, policy.Listen
+	case req.Kind == KindUDP && req.LocalAddress != nil:
+		return policy.UDP, policy.Bind
+	case req.Kind == KindUDP:
+		return policy.UDP, policy.Connect
+	}
+	return policy.TCP, policy.Connect
 }
 
 // start validates the request, asks the policy (and the user when the policy says so), resolves and
@@ -88,13 +113,27 @@ func (sk *socket) start(payload []byte) {
 		sk.finish(pageErrorOf(err))
 		return
 	}
+	proto, mode := kindOf(req)
 	sk.sec = secureState{mode: req.SecureTransport, sni: req.SNI, alpn: req.ALPN}
-	var tgt target
+	tgt := target{proto: proto, mode: mode, tls: req.SecureTransport == secureOn}
 	// Without an address the user chooses the destination in the dialog: there is nothing to decide
 	// on before asking, and the page learns only what the user chose.
 	dec := policy.Decision{Verdict: policy.Ask, Reason: "needs-address"}
-	key := fmt.Sprintf("tcp|?|%p", sk)
-	if req.RemoteAddress != "" {
+	key := fmt.Sprintf("%s|?|%p", proto, sk)
+	if mode != policy.Connect {
+		// Serving sockets are decided on their local address, an IP literal (DecodeOpen checked).
+		host, err := policy.ParseHost(*req.LocalAddress)
+		if err != nil {
+			sk.finish(&PageError{Name: TypeError, Message: "localAddress must be an IP address"})
+			return
+		}
+		tgt.host, tgt.addrs = host, []netip.Addr{host.IP.Unmap()}
+		if req.LocalPort != nil {
+			tgt.port = int(*req.LocalPort)
+		}
+		dec = sk.decide(tgt, false)
+		key = tgt.key()
+	} else if req.RemoteAddress != "" {
 		host, err := policy.ParseHost(req.RemoteAddress)
 		if err != nil {
 			sk.finish(&PageError{Name: TypeError, Message: "remoteAddress is not a valid host name or IP address"})
@@ -102,9 +141,8 @@ func (sk *socket) start(payload []byte) {
 		}
 		// Threat: probing internal names. What can be refused without an address (API disabled,
 		// origin blocked, bad port, port 443) is refused before any DNS query is made.
-		if pre := policy.Decide(policy.Request{Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect,
-			Host: host, Port: int(req.RemotePort)}, m.cfg.Policy); pre.Verdict == policy.Deny && pre.Reason != policy.ReasonUnresolved {
-			tgt = target{host: host, port: int(req.RemotePort)}
+		tgt.host, tgt.port = host, int(req.RemotePort)
+		if pre := policy.Decide(sk.request(tgt), m.cfg.Policy); pre.Verdict == policy.Deny && pre.Reason != policy.ReasonUnresolved {
 			sk.logDecision(tgt, pre)
 			if !sk.spendAttempt(tgt, pre, false) {
 				return
@@ -113,7 +151,7 @@ func (sk *socket) start(payload []byte) {
 			sk.finish(&PageError{Name: NotAllowedError, Message: pre.Message})
 			return
 		}
-		if tgt, err = sk.lookup(host, int(req.RemotePort), req.DNSQueryType); err != nil {
+		if tgt, err = sk.lookup(tgt, req.DNSQueryType); err != nil {
 			sk.finish(&PageError{Name: NetworkError, Message: "the host name could not be resolved"})
 			return
 		}
@@ -139,7 +177,14 @@ func (sk *socket) start(payload []byte) {
 		sk.finish(&PageError{Name: NotAllowedError, Message: dec.Message})
 		return
 	}
-	sk.connect(req, tgt)
+	switch mode {
+	case policy.Listen:
+		sk.listen(req, tgt)
+	case policy.Bind:
+		sk.bindUDP(req, tgt)
+	default:
+		sk.connect(req, tgt)
+	}
 }
 
 // spendAttempt charges the origin's token bucket for an attempt that is not to a granted, working
@@ -162,18 +207,19 @@ func (sk *socket) spendAttempt(tgt target, dec policy.Decision, failedBefore boo
 }
 
 // lookup resolves a destination once; the policy then decides on exactly these addresses.
-func (sk *socket) lookup(host policy.Host, port int, queryType string) (target, error) {
-	addrs, err := sk.resolve(host, queryType)
+func (sk *socket) lookup(tgt target, queryType string) (target, error) {
+	addrs, err := sk.resolve(tgt.host, queryType)
 	if err != nil {
-		sk.s.m.log.Info("resolution failed", "host", host.Name, "error", err)
+		sk.s.m.log.Info("resolution failed", "host", tgt.host.Name, "error", err)
 		return target{}, err
 	}
-	return target{host: host, port: port, addrs: addrs, tls: sk.sec.mode == secureOn}, nil
+	tgt.addrs = addrs
+	return tgt, nil
 }
 
 // request is what the policy knows of a connection to tgt from this origin.
 func (sk *socket) request(tgt target) policy.Request {
-	return policy.Request{Origin: sk.s.m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect,
+	return policy.Request{Origin: sk.s.m.cfg.Origin, Protocol: tgt.proto, Mode: tgt.mode,
 		Host: tgt.host, Port: tgt.port, Addresses: tgt.addrs, TLS: tgt.tls}
 }
 
@@ -182,15 +228,34 @@ func (sk *socket) decide(tgt target, userTyped bool) policy.Decision {
 	m := sk.s.m
 	req := sk.request(tgt)
 	req.UserTyped = userTyped
-	sk.s.mu.Lock()
-	req.Granted = sk.s.allowed[tgt.key()]
-	sk.s.mu.Unlock()
-	if !req.Granted && m.cfg.Grants != nil {
-		req.Granted = m.cfg.Grants.Granted(req)
-	}
+	req.Granted = sk.granted(tgt)
 	dec := policy.Decide(req, m.cfg.Policy)
 	sk.logDecision(tgt, dec)
 	return dec
+}
+
+// granted reports whether the user allowed tgt during this page's life or remembered it.
+func (sk *socket) granted(tgt target) bool {
+	sk.s.mu.Lock()
+	ok := sk.s.allowed[tgt.key()]
+	sk.s.mu.Unlock()
+	if !ok && sk.s.m.cfg.Grants != nil {
+		ok = sk.s.m.cfg.Grants.Granted(sk.request(tgt))
+	}
+	return ok
+}
+
+// remember records a lasting grant for tgt, as the user asked in the dialog.
+func (sk *socket) remember(tgt target) {
+	m := sk.s.m
+	if m.cfg.Grants == nil {
+		return
+	}
+	if err := m.cfg.Grants.Remember(sk.request(tgt)); err != nil {
+		m.log.Error("could not remember the grant", "error", err)
+		return
+	}
+	m.log.Info("grant remembered", "origin", m.cfg.Origin, "dest", tgt.display())
 }
 
 func (sk *socket) logDecision(tgt target, dec policy.Decision) {
@@ -205,7 +270,7 @@ func (sk *socket) audit(tgt target, dec policy.Decision, answer string) {
 	if m.cfg.Audit == nil {
 		return
 	}
-	r := AuditRecord{Origin: m.cfg.Origin, Protocol: string(policy.TCP), Mode: string(policy.Connect),
+	r := AuditRecord{Origin: m.cfg.Origin, Protocol: string(tgt.proto), Mode: string(tgt.mode),
 		Host: tgt.host.Name, Port: tgt.port, TLS: tgt.tls, Verdict: dec.Verdict.String(), Reason: string(dec.Reason), Answer: answer}
 	for _, a := range tgt.addrs {
 		r.Addresses = append(r.Addresses, a.String())
@@ -217,25 +282,51 @@ func (sk *socket) audit(tgt target, dec policy.Decision, answer string) {
 // user may have edited; a changed destination is decided again by the policy, as typed by the user.
 // It finishes the socket itself when the answer is no.
 func (sk *socket) ask(key string, tgt target, dec policy.Decision, activation uint64) (target, bool) {
+	answer, perr := sk.consent(key, tgt, dec, activation)
+	if perr != nil {
+		sk.finish(perr)
+		return tgt, false
+	}
+	if edited := answer.Host != "" && (answer.Host != tgt.host.Name || answer.Port != strconv.Itoa(tgt.port)); edited {
+		if tgt, perr = sk.retarget(tgt, answer); perr != nil {
+			sk.finish(perr)
+			return tgt, false
+		}
+	} else if tgt.host.Name == "" {
+		sk.finish(&PageError{Name: NotAllowedError, Message: "the user did not enter an address"})
+		return tgt, false
+	}
+	if answer.Remember {
+		sk.remember(tgt)
+	}
+	return tgt, true
+}
+
+// consent asks the user about tgt (sharing a prompt already showing for the same key) and returns
+// the answer, or the error the page should see when the user did not allow it. activation is the
+// input event the request came with; requireActivation false is for prompts that no single page
+// call causes (a bound socket's datagram to a new local peer), which the lockout still bounds.
+func (sk *socket) consent(key string, tgt target, dec policy.Decision, activation uint64) (Answer, *PageError) {
 	m := sk.s.m
 	// Threat: prompt fatigue. After repeated denials the site may not ask for a while.
 	if ok, until := m.lockout.MayAsk(m.cfg.Origin, m.now()); !ok {
 		sk.audit(tgt, dec, "")
-		sk.finish(&PageError{Name: NotAllowedError, Message: fmt.Sprintf(
+		return Answer{}, &PageError{Name: NotAllowedError, Message: fmt.Sprintf(
 			"the user refused this site %d times in a row; it may ask again after %s",
-			policy.LockoutDenials, until.Format("15:04"))})
-		return tgt, false
+			policy.LockoutDenials, until.Format("15:04"))}
 	}
 	answer, err := sk.s.consent(sk.ctx, key, func() (Answer, error) {
 		// Threat: connections without the user knowing. A prompt needs fresh user input, consumed
 		// here; requests that share this prompt share its input.
-		if err := sk.s.takeActivation(activation); err != nil {
-			return Answer{}, err
+		if activation != peerActivation {
+			if err := sk.s.takeActivation(activation); err != nil {
+				return Answer{}, err
+			}
 		}
 		a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
-			Origin: m.cfg.Origin, Protocol: policy.TCP, Mode: policy.Connect, Host: tgt.host.Name, Port: tgt.port,
+			Origin: m.cfg.Origin, Protocol: tgt.proto, Mode: tgt.mode, Host: tgt.host.Name, Port: tgt.port,
 			Addresses: tgt.addrs, LocalNetwork: dec.LocalNetwork, Managed: dec.Managed,
-			TLS: sk.sec.mode == secureOn, StartTLS: sk.sec.mode == secureStartTLS,
+			TLS: tgt.tls, StartTLS: sk.sec.mode == secureStartTLS,
 		})
 		// A prompt that was shown and not allowed (denied, closed, timed out) is a denial.
 		if err == nil || errors.Is(err, context.DeadlineExceeded) {
@@ -248,34 +339,16 @@ func (sk *socket) ask(key string, tgt target, dec policy.Decision, activation ui
 		pe := &PageError{Name: NotAllowedError, Message: "the user did not allow this connection"}
 		errors.As(err, &pe)
 		sk.audit(tgt, dec, "deny")
-		sk.finish(pe)
-		return tgt, false
+		return Answer{}, pe
 	}
 	sk.audit(tgt, dec, "allow")
-	if edited := answer.Host != "" && (answer.Host != tgt.host.Name || answer.Port != strconv.Itoa(tgt.port)); edited {
-		var perr *PageError
-		if tgt, perr = sk.retarget(answer); perr != nil {
-			sk.finish(perr)
-			return tgt, false
-		}
-	} else if tgt.host.Name == "" {
-		sk.finish(&PageError{Name: NotAllowedError, Message: "the user did not enter an address"})
-		return tgt, false
-	}
-	if answer.Remember && m.cfg.Grants != nil {
-		if err := m.cfg.Grants.Remember(sk.request(tgt)); err != nil {
-			m.log.Error("could not remember the grant", "error", err)
-		} else {
-			m.log.Info("grant remembered", "origin", m.cfg.Origin, "dest", tgt.display())
-		}
-	}
-	return tgt, true
+	return answer, nil
 }
 
 // retarget takes the destination the user typed in the dialog, resolves it and asks the policy
 // again with UserTyped set: what the user typed is exempt from the rebinding rule (the user knows the
 // name is internal) but from nothing else, so port 443 or the organisation's blocks still refuse it.
-func (sk *socket) retarget(answer Answer) (target, *PageError) {
+func (sk *socket) retarget(tgt target, answer Answer) (target, *PageError) {
 	host, err := policy.ParseHost(answer.Host)
 	if err != nil {
 		return target{}, &PageError{Name: NotAllowedError, Message: "the address entered in the dialog is not a valid host name or IP address"}
@@ -284,7 +357,8 @@ func (sk *socket) retarget(answer Answer) (target, *PageError) {
 	if err != nil || port < 1 || port > 65535 {
 		return target{}, &PageError{Name: NotAllowedError, Message: "the port entered in the dialog is not a number from 1 to 65535"}
 	}
-	tgt, err := sk.lookup(host, port, "")
+	tgt.host, tgt.port = host, port
+	tgt, err = sk.lookup(tgt, "")
 	if err != nil {
 		return target{}, &PageError{Name: NetworkError, Message: "the host name could not be resolved"}
 	}
@@ -303,7 +377,7 @@ func (sk *socket) retarget(answer Answer) (target, *PageError) {
 func (sk *socket) connect(req OpenRequest, tgt target) {
 	m := sk.s.m
 	key := tgt.key()
-	conn, err := sk.dial(req, tgt.addrs, tgt.port)
+	conn, err := sk.dial(req, tgt)
 	sk.s.mu.Lock()
 	if err != nil {
 		sk.s.failed[key] = true
@@ -317,38 +391,73 @@ func (sk *socket) connect(req OpenRequest, tgt target) {
 		sk.finish(dialError(err))
 		return
 	}
-	sk.sec.host = tgt.host
-	if sk.sec.mode == secureOn {
-		sk.runTLS(conn)
+	if uc, ok := conn.(*net.UDPConn); ok {
+		sk.startUDP(uc, false)
 		return
 	}
-	sk.run(conn, conn, nil)
+	tc := conn.(*net.TCPConn)
+	sk.sec.host = tgt.host
+	if sk.sec.mode == secureOn {
+		sk.runTLS(tc)
+		return
+	}
+	if info, ok := sk.attach(tc, tc, nil); ok {
+		sk.s.send(OpOpened, sk.id, info)
+		sk.run()
+	}
 }
 
-// run makes the socket open on an established stream and starts moving bytes.
-func (sk *socket) run(conn stream, tcp *net.TCPConn, tlsInfo *TLSInfo) {
+// attach makes an established stream (over the TCP connection tcp) this socket's and returns what
+// `opened` reports; it returns false when the socket was closed meanwhile (and the connection with
+// it).
+func (sk *socket) attach(conn stream, tcp *net.TCPConn, tlsInfo *TLSInfo) ([]byte, bool) {
 	sk.mu.Lock()
 	if sk.done {
 		sk.mu.Unlock()
 		closeStream(conn)
-		return
+		return nil, false
 	}
 	sk.conn, sk.tcp = conn, tcp
 	sk.open = true
 	sk.readCredit = ReadWindow
+	sk.mu.Unlock()
+	info := openedInfo(tcp.LocalAddr(), tcp.RemoteAddr())
+	info.TLS = tlsInfo
+	b, _ := json.Marshal(info)
+	return b, true
+}
+
+// run grants the first write credit and starts moving bytes, once `opened` (or the accept that
+// announced the socket) is on its way to the page.
+func (sk *socket) run() {
+	sk.mu.Lock()
 	sk.sec.loops = 2
 	sk.mu.Unlock()
-
-	local := tcp.LocalAddr().(*net.TCPAddr).AddrPort()
-	remote := tcp.RemoteAddr().(*net.TCPAddr).AddrPort()
-	info, _ := json.Marshal(OpenedInfo{
-		RemoteAddress: remote.Addr().Unmap().String(), RemotePort: int(remote.Port()),
-		LocalAddress: local.Addr().Unmap().String(), LocalPort: int(local.Port()), TLS: tlsInfo,
-	})
-	sk.s.send(OpOpened, sk.id, info)
 	sk.regrant()
 	go sk.readLoop()
 	go sk.writeLoop()
+}
+
+// openedInfo reports a socket's addresses as the operating system sees them; remote may be nil.
+func openedInfo(local, remote net.Addr) OpenedInfo {
+	var info OpenedInfo
+	if ap := addrPort(local); ap.IsValid() {
+		info.LocalAddress, info.LocalPort = ap.Addr().Unmap().String(), int(ap.Port())
+	}
+	if ap := addrPort(remote); ap.IsValid() {
+		info.RemoteAddress, info.RemotePort = ap.Addr().Unmap().String(), int(ap.Port())
+	}
+	return info
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort()
+	case *net.UDPAddr:
+		return a.AddrPort()
+	}
+	return netip.AddrPort{}
 }
 
 func (sk *socket) resolve(host policy.Host, queryType string) ([]netip.Addr, error) {
@@ -382,10 +491,11 @@ func (sk *socket) resolve(host policy.Host, queryType string) ([]netip.Addr, err
 // errNotDecided is returned when the dialer is about to connect to an address the policy never saw.
 var errNotDecided = errors.New("dial target was not decided by the policy")
 
-// dial connects to the first reachable address of the decided list.
-func (sk *socket) dial(req OpenRequest, addrs []netip.Addr, port int) (*net.TCPConn, error) {
-	decided := make(map[netip.Addr]bool, len(addrs))
-	for _, a := range addrs {
+// dial connects to the first reachable address of the decided list: a *net.TCPConn, or a connected
+// *net.UDPConn for UDP.
+func (sk *socket) dial(req OpenRequest, tgt target) (net.Conn, error) {
+	decided := make(map[netip.Addr]bool, len(tgt.addrs))
+	for _, a := range tgt.addrs {
 		decided[a] = true
 	}
 	d := net.Dialer{
@@ -409,8 +519,8 @@ func (sk *socket) dial(req OpenRequest, addrs []netip.Addr, port int) (*net.TCPC
 		}
 	}
 	var firstErr error
-	for _, a := range addrs {
-		c, err := d.DialContext(sk.ctx, "tcp", netip.AddrPortFrom(a, uint16(port)).String())
+	for _, a := range tgt.addrs {
+		c, err := d.DialContext(sk.ctx, string(tgt.proto), netip.AddrPortFrom(a, uint16(tgt.port)).String())
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -420,18 +530,29 @@ func (sk *socket) dial(req OpenRequest, addrs []netip.Addr, port int) (*net.TCPC
 			}
 			continue
 		}
-		tc := c.(*net.TCPConn)
-		// Go enables TCP_NODELAY by default; the socket API's default is off.
-		tc.SetNoDelay(req.NoDelay)
-		if req.SendBufferSize != nil {
-			tc.SetWriteBuffer(int(*req.SendBufferSize))
+		if tc, ok := c.(*net.TCPConn); ok {
+			// Go enables TCP_NODELAY by default; the socket API's default is off.
+			tc.SetNoDelay(req.NoDelay)
 		}
-		if req.ReceiveBufferSize != nil {
-			tc.SetReadBuffer(int(*req.ReceiveBufferSize))
-		}
-		return tc, nil
+		setBuffers(c.(bufferSetter), req)
+		return c, nil
 	}
 	return nil, firstErr
+}
+
+// bufferSetter is the part of *net.TCPConn and *net.UDPConn that sizes kernel buffers.
+type bufferSetter interface {
+	SetReadBuffer(int) error
+	SetWriteBuffer(int) error
+}
+
+func setBuffers(c bufferSetter, req OpenRequest) {
+	if req.SendBufferSize != nil {
+		c.SetWriteBuffer(int(*req.SendBufferSize))
+	}
+	if req.ReceiveBufferSize != nil {
+		c.SetReadBuffer(int(*req.ReceiveBufferSize))
+	}
 }
 
 // dialError maps a dial failure to a stable message for the page.
@@ -519,7 +640,10 @@ func (sk *socket) writeLoop() {
 		if len(sk.queue) == 0 && sk.wshut {
 			conn, tcp := sk.conn, sk.tcp
 			sk.mu.Unlock()
-			err := halfClose(conn, tcp)
+			var err error
+			if conn != nil {
+				err = halfClose(conn, tcp)
+			}
 			sk.mu.Lock()
 			sk.writeDone = true
 			clean := sk.readEOF || sk.readStopped
@@ -537,8 +661,14 @@ func (sk *socket) writeLoop() {
 		conn := sk.conn
 		sk.mu.Unlock()
 
-		if _, err := bufs.WriteTo(conn); err != nil {
-			sk.finish(&PageError{Name: NetworkError, Message: "the connection was lost while sending"})
+		var perr *PageError
+		if sk.udp != nil {
+			perr = sk.udp.send(sk, bufs)
+		} else if _, err := bufs.WriteTo(conn); err != nil {
+			perr = &PageError{Name: NetworkError, Message: "the connection was lost while sending"}
+		}
+		if perr != nil {
+			sk.finish(perr)
 			return
 		}
 		sk.mu.Lock()
@@ -652,7 +782,11 @@ func (sk *socket) addReadCredit(p []byte) {
 	n := int64(binary.BigEndian.Uint32(p))
 	sk.mu.Lock()
 	// An honest page never holds more than one window; clamping keeps a forged grant harmless.
-	sk.readCredit = min(sk.readCredit+n, ReadWindow)
+	window := int64(ReadWindow)
+	if sk.ln != nil {
+		window = acceptWindow
+	}
+	sk.readCredit = min(sk.readCredit+n, window)
 	sk.cond.Broadcast()
 	sk.mu.Unlock()
 }
@@ -668,13 +802,19 @@ func (sk *socket) finish(perr *PageError) {
 	sk.done = true
 	held := sk.borrowed
 	sk.credit, sk.queued, sk.queue, sk.borrowed = 0, 0, nil, 0
-	conn := sk.conn
+	conn, ln, udp := sk.conn, sk.ln, sk.udp
 	sk.cond.Broadcast()
 	sk.mu.Unlock()
 
 	sk.cancel()
 	if conn != nil {
 		closeStream(conn)
+	}
+	if ln != nil {
+		ln.Close()
+	}
+	if udp != nil {
+		udp.close(sk)
 	}
 	m := sk.s.m
 	m.returnCredit(sk, held, true)

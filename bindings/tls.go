@@ -308,7 +308,8 @@ func closeStream(conn stream) {
 	conn.Close()
 }
 
-// loopDone records that the read or write loop has returned.
+// loopDone records that the read or write loop has returned. (UDP sockets run the write loop
+// too; they never upgrade, so their count is never read.)
 func (sk *socket) loopDone() {
 	sk.mu.Lock()
 	sk.sec.loops--
@@ -421,11 +422,14 @@ func (sk *socket) upgradeFrom(old *socket) {
 
 // runTLS runs the handshake over tcp and, once it succeeds, makes the socket open on TLS.
 func (sk *socket) runTLS(tcp *net.TCPConn) {
-	conn, info, perr := sk.handshake(tcp)
+	conn, tlsInfo, perr := sk.handshake(tcp)
 	if perr != nil {
 		tcp.Close()
 		sk.finish(perr)
 		return
 	}
-	sk.run(conn, tcp, info)
+	if info, ok := sk.attach(conn, tcp, tlsInfo); ok {
+		sk.s.send(OpOpened, sk.id, info)
+		sk.run()
+	}
 }

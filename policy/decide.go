@@ -38,6 +38,11 @@ type Request struct {
 	Addresses []netip.Addr
 	// UserTyped is true when the user typed this host into the consent dialog.
 	UserTyped bool
+	// Peer marks one datagram's destination from a bound UDP socket the user allowed (Protocol
+	// UDP, Mode Connect, Host a literal). That consent covers public peers; non-public ones still
+	// need a grant, which the caller sets in Granted for peers the socket has heard from and
+	// multicast groups it joined.
+	Peer bool
 	// Granted is true when a remembered grant matches origin, protocol, host, port and TLS. The
 	// store lookup is the caller's job.
 	Granted bool
@@ -94,6 +99,7 @@ const (
 	ReasonBadHost             Reason = "bad-host"
 	ReasonBadLocalAddress     Reason = "bad-local-address"
 	ReasonBadPort             Reason = "bad-port"
+	ReasonPrivilegedPort      Reason = "privileged-local-port"
 	ReasonPort443             Reason = "port-443"
 	ReasonUnresolved          Reason = "unresolved"
 	ReasonAddressMismatch     Reason = "address-mismatch"
@@ -102,6 +108,7 @@ const (
 	ReasonNeedsConsentLocal   Reason = "needs-consent-local"
 	ReasonNeedsConsent        Reason = "needs-consent"
 	ReasonGranted             Reason = "granted"
+	ReasonBoundPeer           Reason = "bound-socket-peer"
 
 	ReasonManagedOriginBlocked         Reason = "managed-origin-blocked"
 	ReasonManagedDestinationBlocked    Reason = "managed-destination-blocked"
@@ -119,6 +126,7 @@ var messages = map[Reason]string{
 	ReasonBadHost:             "The host is not a valid host name or IP address.",
 	ReasonBadLocalAddress:     "A local address must be an IP address.",
 	ReasonBadPort:             "The port must be between 1 and 65535.",
+	ReasonPrivilegedPort:      "This local port is reserved for system services (UDP below 1024, TCP servers below 32768) unless your organisation's policy allows it.",
 	ReasonPort443:             "Connections to port 443 are refused: they would let a page bypass the web's cross-origin protections.",
 	ReasonUnresolved:          "The host name has not been resolved.",
 	ReasonAddressMismatch:     "The addresses to connect to do not match the requested IP address.",
@@ -127,6 +135,7 @@ var messages = map[Reason]string{
 	ReasonNeedsConsentLocal:   "This page wants to reach your own computer or a device on your local network. Allow it only if you trust this page.",
 	ReasonNeedsConsent:        "This page wants to open a direct connection to another server.",
 	ReasonGranted:             "You have already allowed this connection.",
+	ReasonBoundPeer:           "You allowed this socket to exchange datagrams with public addresses.",
 
 	ReasonManagedOriginBlocked:         "Your organisation's policy does not allow this site to open sockets.",
 	ReasonManagedDestinationBlocked:    "Your organisation's policy blocks connections to this destination.",
@@ -157,6 +166,14 @@ func decision(v Verdict, r Reason, local bool) Decision {
 }
 
 func deny(r Reason) Decision { return decision(Deny, r, false) }
+
+// minServingPort is the lowest port a page may explicitly bind (UDP) or listen on (TCP).
+func minServingPort(p Protocol) int {
+	if p == UDP {
+		return 1024
+	}
+	return 32768
+}
 
 // validShape reports whether the protocol and mode form one of the four supported socket kinds.
 func validShape(p Protocol, m Mode) bool {
@@ -235,9 +252,13 @@ func decide(req Request, cfg Config) Decision {
 	}
 
 	// 3. Threat: malformed input reaching the operating system — port 0 means "any port" to the
-	// kernel, and out-of-range values wrap around when truncated to 16 bits.
-	if req.Port < 1 || req.Port > 65535 {
+	// kernel, and out-of-range values wrap around when truncated to 16 bits. A serving socket may
+	// ask for port 0: the page left the port out, and the operating system chooses one.
+	if (req.Port < 1 && !(serving && req.Port == 0)) || req.Port > 65535 {
 		return deny(ReasonBadPort)
+	}
+	if req.Peer && (req.Protocol != UDP || req.Mode != Connect || !req.Host.IsLiteral()) {
+		return deny(ReasonBadRequest)
 	}
 
 	// 4. Threat: cross-origin bypass — a page that speaks its own TLS to port 443 receives HTTPS
@@ -310,6 +331,15 @@ func decide(req Request, cfg Config) Decision {
 		}
 	}
 
+	// Threat: impersonating system services — a page that binds UDP 53, 67 or 123, or listens on
+	// a well-known TCP port, could answer for the machine's own DNS, DHCP, time or mail service.
+	// Chrome allows bound UDP from 1024 and servers from 32768; so do we, unless an organisation
+	// rule names the port explicitly. Organisation blocks come first, so they
+	// stay managed refusals.
+	if serving && req.Port != 0 && req.Port < minServingPort(req.Protocol) && !(ent != nil && ent.allowsServingPort(origin, req)) {
+		return deny(ReasonPrivilegedPort)
+	}
+
 	// 7. Threat: DNS rebinding — a page's own public name can be made to resolve to 127.0.0.1 or a
 	// router's address, turning the user's browser into a proxy into their network. A name that is
 	// not local by construction must resolve only to public addresses. The one exception is a name
@@ -338,9 +368,14 @@ func decide(req Request, cfg Config) Decision {
 		return decision(Ask, ReasonNeedsConsentLocal, true)
 	}
 
-	// 9. A public destination: allowed if the user already agreed, otherwise ask.
+	// 9. A public destination: allowed if the user already agreed, otherwise ask. A bound UDP
+	// socket's consent is that agreement for every public peer (P2P, DHTs): asking per peer would
+	// make such protocols unusable, and the send rate per peer is limited by the caller.
 	if req.Granted {
 		return decision(Allow, ReasonGranted, false)
+	}
+	if req.Peer {
+		return decision(Allow, ReasonBoundPeer, false)
 	}
 	return decision(Ask, ReasonNeedsConsent, false)
 }

@@ -190,14 +190,39 @@ func TestDecide(t *testing.T) {
 		// Listen and bind.
 		{name: "tcp listen on loopback", req: lit("127.0.0.1", func(r *Request) { r.Mode = Listen; r.Port = 40000 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
 		{name: "tcp listen on any", req: lit("::", func(r *Request) { r.Mode = Listen; r.Port = 40000 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
-		{name: "tcp listen on public address is still local", req: lit("93.184.216.34", func(r *Request) { r.Mode = Listen }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
-		{name: "tcp listen granted", req: lit("0.0.0.0", func(r *Request) { r.Mode = Listen; r.Granted = true }), want: Allow, reason: ReasonGranted, local: true},
-		{name: "tcp listen on 443 is not a cors bypass", req: lit("127.0.0.1", func(r *Request) { r.Mode = Listen; r.Port = 443 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
-		{name: "udp bind on any", req: lit("0.0.0.0", func(r *Request) { r.Protocol, r.Mode = UDP, Bind }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
-		{name: "udp bind on multicast group", req: lit("239.1.2.3", func(r *Request) { r.Protocol, r.Mode = UDP, Bind }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "tcp listen on public address is still local", req: lit("93.184.216.34", func(r *Request) { r.Mode = Listen; r.Port = 0 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "tcp listen granted", req: lit("0.0.0.0", func(r *Request) { r.Mode = Listen; r.Port = 0; r.Granted = true }), want: Allow, reason: ReasonGranted, local: true},
+		{name: "udp bind on any", req: lit("0.0.0.0", func(r *Request) { r.Protocol, r.Mode, r.Port = UDP, Bind, 5353 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "udp bind on multicast group", req: lit("239.1.2.3", func(r *Request) { r.Protocol, r.Mode, r.Port = UDP, Bind, 5000 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
 		{name: "listen on a name", req: base(func(r *Request) { r.Mode = Listen }), want: Deny, reason: ReasonBadLocalAddress},
 		{name: "bind on broadcast", req: lit("255.255.255.255", func(r *Request) { r.Protocol, r.Mode = UDP, Bind }), want: Deny, reason: ReasonForbiddenAddress},
-		{name: "listen port 0", req: lit("127.0.0.1", func(r *Request) { r.Mode = Listen; r.Port = 0 }), want: Deny, reason: ReasonBadPort},
+		{name: "listen port 0 lets the system choose", req: lit("127.0.0.1", func(r *Request) { r.Mode = Listen; r.Port = 0 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "bind port 0 lets the system choose", req: lit("127.0.0.1", func(r *Request) { r.Protocol, r.Mode, r.Port = UDP, Bind, 0 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "connect port 0 is still refused", req: lit("127.0.0.1", func(r *Request) { r.Protocol, r.Port = UDP, 0 }), want: Deny, reason: ReasonBadPort},
+		{name: "listen port 65536", req: lit("127.0.0.1", func(r *Request) { r.Mode = Listen; r.Port = 65536 }), want: Deny, reason: ReasonBadPort},
+		{name: "listen port -1", req: lit("127.0.0.1", func(r *Request) { r.Mode = Listen; r.Port = -1 }), want: Deny, reason: ReasonBadPort},
+
+		// Reserved local ports: impersonating the machine's own services.
+		{name: "listen on 443 is refused as a reserved port", req: lit("127.0.0.1", func(r *Request) { r.Mode = Listen; r.Port = 443 }), want: Deny, reason: ReasonPrivilegedPort},
+		{name: "listen below 32768", req: lit("0.0.0.0", func(r *Request) { r.Mode = Listen; r.Port = 32767 }), want: Deny, reason: ReasonPrivilegedPort},
+		{name: "listen at 32768", req: lit("0.0.0.0", func(r *Request) { r.Mode = Listen; r.Port = 32768 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "bind udp 53 (dns impersonation)", req: lit("0.0.0.0", func(r *Request) { r.Protocol, r.Mode, r.Port = UDP, Bind, 53 }), want: Deny, reason: ReasonPrivilegedPort},
+		{name: "bind udp 1023", req: lit("127.0.0.1", func(r *Request) { r.Protocol, r.Mode, r.Port = UDP, Bind, 1023 }), want: Deny, reason: ReasonPrivilegedPort},
+		{name: "bind udp 1024", req: lit("127.0.0.1", func(r *Request) { r.Protocol, r.Mode, r.Port = UDP, Bind, 1024 }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "reserved port grant does not help", req: lit("127.0.0.1", func(r *Request) { r.Protocol, r.Mode, r.Port, r.Granted = UDP, Bind, 161, true }), want: Deny, reason: ReasonPrivilegedPort},
+
+		// Datagrams from a bound socket to its peers.
+		{name: "peer public", req: lit("93.184.216.34", func(r *Request) { r.Protocol, r.Peer = UDP, true }), want: Allow, reason: ReasonBoundPeer},
+		{name: "peer public on 443 (no tcp cors bypass over udp)", req: lit("93.184.216.34", func(r *Request) { r.Protocol, r.Peer, r.Port = UDP, true, 443 }), want: Allow, reason: ReasonBoundPeer},
+		{name: "peer loopback asks", req: lit("127.0.0.1", func(r *Request) { r.Protocol, r.Peer = UDP, true }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "peer private asks", req: lit("192.168.1.20", func(r *Request) { r.Protocol, r.Peer = UDP, true }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "peer heard from is granted", req: lit("192.168.1.20", func(r *Request) { r.Protocol, r.Peer, r.Granted = UDP, true, true }), want: Allow, reason: ReasonGranted, local: true},
+		{name: "peer multicast group asks", req: lit("239.255.255.250", func(r *Request) { r.Protocol, r.Peer = UDP, true }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "peer broadcast refused", req: lit("255.255.255.255", func(r *Request) { r.Protocol, r.Peer, r.Granted = UDP, true, true }), want: Deny, reason: ReasonForbiddenAddress},
+		{name: "peer metadata service asks", req: lit("169.254.169.254", func(r *Request) { r.Protocol, r.Peer = UDP, true }), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "peer flag on tcp is a confused caller", req: lit("93.184.216.34", func(r *Request) { r.Peer = true }), want: Deny, reason: ReasonBadRequest},
+		{name: "peer flag on a name is a confused caller", req: base(func(r *Request) { r.Protocol, r.Peer = UDP, true }), want: Deny, reason: ReasonBadRequest},
+		{name: "peer port 0", req: lit("93.184.216.34", func(r *Request) { r.Protocol, r.Peer, r.Port = UDP, true, 0 }), want: Deny, reason: ReasonBadPort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

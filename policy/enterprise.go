@@ -393,6 +393,20 @@ func (e *Enterprise) allowListCovers(req Request) bool {
 	return false
 }
 
+// allowsServingPort reports whether an allow rule for this origin and protocol names the serving
+// port explicitly. A rule without ports covers "any destination port" for connections; it is not
+// read as permission to take a reserved local port, which an administrator must name.
+func (e *Enterprise) allowsServingPort(origin Origin, req Request) bool {
+	d := destination{origin: origin, protocol: req.Protocol, mode: req.Mode, host: req.Host,
+		port: req.Port, addrs: req.Addresses}
+	for _, r := range e.allowDests {
+		if len(r.ports) > 0 && r.allows(d) {
+			return true
+		}
+	}
+	return false
+}
+
 func managed(v Verdict, r Reason, local bool) Decision {
 	d := decision(v, r, local)
 	d.Managed = true

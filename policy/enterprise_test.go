@@ -423,6 +423,7 @@ func TestDecideEnterprise(t *testing.T) {
 	granted := func(r *Request) { r.Granted = true }
 	typed := func(r *Request) { r.UserTyped = true }
 	listen := func(r *Request) { r.Mode = Listen }
+	bind := func(r *Request) { r.Protocol, r.Mode = UDP, Bind }
 
 	const blockTen = `{"blockDestinations": [{"cidrs": ["10.0.0.0/8"]}]}`
 	const printerGrant = `{"preGrants": [{"origins": ["https://app.corp.example"], "hosts": ["printer.corp.example"], "ports": ["9100"]}]}`
@@ -513,7 +514,10 @@ func TestDecideEnterprise(t *testing.T) {
 		{name: "pre-grant does not beat an origin block", files: []string{printerGrant, `{"blockOrigins": ["https://app.corp.example"]}`}, req: req("printer.corp.example", pub, 9100), want: Deny, reason: ReasonManagedOriginBlocked, managed: true},
 		{name: "pre-grant does not beat port 443", files: []string{`{"preGrants": [{"origins": ["https://app.corp.example"], "hosts": ["web.corp.example"]}]}`}, req: req("web.corp.example", pub, 443), want: Deny, reason: ReasonPort443},
 		{name: "pre-grant does not beat a forbidden address", files: []string{`{"preGrants": [{"origins": ["https://app.corp.example"], "cidrs": ["0.0.0.0/0"]}]}`}, req: req("255.255.255.255", nil, 9, udp), want: Deny, reason: ReasonForbiddenAddress},
-		{name: "pre-grant does not cover listening", files: []string{`{"preGrants": [{"origins": ["https://app.corp.example"], "cidrs": ["127.0.0.0/8"]}]}`}, req: req("127.0.0.1", nil, 8080, listen), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "pre-grant does not cover listening", files: []string{`{"preGrants": [{"origins": ["https://app.corp.example"], "cidrs": ["127.0.0.0/8"]}]}`}, req: req("127.0.0.1", nil, 40080, listen), want: Ask, reason: ReasonNeedsConsentLocal, local: true},
+		{name: "allow rule naming a reserved port lets a page bind it", files: []string{`{"allowDestinations": [{"origins": ["https://app.corp.example"], "protocols": ["udp"], "ports": ["161"]}]}`}, req: req("127.0.0.1", nil, 161, bind), want: Ask, reason: ReasonNeedsConsentLocal, local: true, managed: true},
+		{name: "allow rule without ports does not open reserved ports", files: []string{`{"allowDestinations": [{"origins": ["https://app.corp.example"]}]}`}, req: req("127.0.0.1", nil, 161, bind), want: Deny, reason: ReasonPrivilegedPort},
+		{name: "allow rule for another origin does not open reserved ports", files: []string{`{"allowDestinations": [{"ports": ["161"]}, {"origins": ["https://other.example"], "ports": ["1-65535"]}]}`}, req: req("127.0.0.1", nil, 8080, listen), want: Deny, reason: ReasonManagedDestinationNotAllowed, managed: true},
 		{name: "pre-grant does not beat disabled", files: []string{printerGrant, `{"disabled": true}`}, req: req("printer.corp.example", pub, 9100), want: Deny, reason: ReasonDisabled, managed: true},
 		{name: "pre-grant wins over a user grant", files: []string{printerGrant}, req: req("printer.corp.example", pub, 9100, granted), want: Allow, reason: ReasonManagedGrant, managed: true},
 		{name: "pre-grant protocol", files: []string{`{"preGrants": [{"origins": ["https://app.corp.example"], "hosts": ["printer.corp.example"], "protocols": ["udp"]}]}`}, req: req("printer.corp.example", pub, 9100), want: Ask, reason: ReasonNeedsConsent},

@@ -87,8 +87,10 @@ func (g Grant) Validate() error {
 	if g.Mode != Connect && !h.IsLiteral() {
 		return fmt.Errorf("a %s grant must name an IP address, not %s", g.Mode, quote(g.Host))
 	}
-	// Threat: port 0 means "any port" to the kernel, and values above 65535 wrap around.
-	if g.Port < 1 || g.Port > 65535 {
+	// Threat: port 0 means "any port" to the kernel, and values above 65535 wrap around. Only a
+	// serving socket may hold port 0, and there it means what the page asked for: a port the
+	// operating system chooses.
+	if (g.Port < 1 && !(g.Port == 0 && g.Mode != Connect)) || g.Port > 65535 {
 		return fmt.Errorf("port %d is not between 1 and 65535", g.Port)
 	}
 	// Threat: terminal and log injection — `grants list` prints Created, so it must be a plain

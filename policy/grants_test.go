@@ -295,6 +295,7 @@ func TestGrantsAddRemoveForOrigin(t *testing.T) {
 	invalid := map[string]Grant{
 		"uncanonical origin": {Origin: "https://A.example", Protocol: TCP, Mode: Connect, Host: "x.example", Port: 7},
 		"port 0":             {Origin: "https://a.example", Protocol: TCP, Mode: Connect, Host: "x.example", Port: 0},
+		"udp connect port 0": {Origin: "https://a.example", Protocol: UDP, Mode: Connect, Host: "127.0.0.1", Port: 0},
 		"bad shape":          {Origin: "https://a.example", Protocol: TCP, Mode: Bind, Host: "127.0.0.1", Port: 7},
 		"managed":            {Origin: "https://a.example", Protocol: TCP, Mode: Connect, Host: "x.example", Port: 7, Managed: true},
 	}
@@ -305,6 +306,11 @@ func TestGrantsAddRemoveForOrigin(t *testing.T) {
 	}
 	if len(g.Grants) != 3 {
 		t.Fatalf("have %d grants, want 3", len(g.Grants))
+	}
+	// A serving socket's "any port the system chooses" is a grant of its own.
+	anyPort := Grant{Origin: "https://a.example", Protocol: UDP, Mode: Bind, Host: "127.0.0.1", Port: 0}
+	if err := anyPort.Validate(); err != nil {
+		t.Errorf("bind grant for port 0: %v", err)
 	}
 	got := g.ForOrigin("https://a.example")
 	if len(got) != 2 || got[0].Host != "b.example" || got[1].Host != "z.example" {

@@ -20,7 +20,7 @@ import (
 // requiredTools are the external programs the harness itself runs. They are
 // checked once up front so that a machine without them fails with one clear
 // message instead of with a confusing error deep inside some test.
-var requiredTools = []string{"Xvfb", "xdotool", "xwininfo", "import"}
+var requiredTools = []string{"Xvfb", "xdotool", "xwininfo", "import", "unshare", "ip"}
 
 // buildTimeout bounds the one-time build of the app. A cold build with
 // WebKitGTK takes about 35 s on the reference machine; the margin covers a
@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 		// A silent skip here would let CI go green on a machine that cannot
 		// run a single end-to-end test, so this fails unless told otherwise.
 		fmt.Fprintf(os.Stderr, "e2e: FAIL: missing on PATH: %s\n"+
-			"e2e: install them (apt-get install xvfb xdotool x11-utils imagemagick) "+
+			"e2e: install them (apt-get install xvfb xdotool x11-utils imagemagick iproute2 util-linux) "+
 			"or set SOCKETEER_E2E=off to skip the end-to-end tests\n",
 			strings.Join(missing, ", "))
 		os.Exit(1)

@@ -72,6 +72,8 @@ type SiteServer struct {
 	bad     chan error
 	// gestures carries the page path of every POST /waiting: a page waiting for a click.
 	gestures chan string
+	// steps carries the body of every POST /step: a page telling the test how far it got.
+	steps chan string
 
 	mu      sync.Mutex
 	files   map[string]string
@@ -95,6 +97,7 @@ func StartSite(t testing.TB, files map[string]string, csp string) *SiteServer {
 		CertPEM:     certPEM,
 		results:     make(chan map[string]any, 64),
 		gestures:    make(chan string, 64),
+		steps:       make(chan string, 64),
 		bad:         make(chan error, 64),
 		files:       map[string]string{},
 		csp:         csp,
@@ -143,6 +146,19 @@ func (s *SiteServer) WaitGesture(t testing.TB, timeout time.Duration) string {
 	}
 }
 
+// WaitStep waits for the next step a page posted to /step and returns its text.
+func (s *SiteServer) WaitStep(t testing.TB, timeout time.Duration) string {
+	t.Helper()
+	select {
+	case step := <-s.steps:
+		t.Logf("e2e: page step %q", step)
+		return step
+	case <-time.After(timeout):
+		t.Fatalf("e2e: no page of %s posted a step within %v", s.URL, timeout)
+		return ""
+	}
+}
+
 func (s *SiteServer) SetFile(p, content string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,13 +200,17 @@ func (s *SiteServer) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && p == "/result":
 		s.postResult(w, r)
-	case r.Method == http.MethodPost && p == "/waiting":
+	case r.Method == http.MethodPost && (p == "/waiting" || p == "/step"):
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 			return
 		}
-		s.gestures <- string(body)
+		if p == "/step" {
+			s.steps <- string(body)
+		} else {
+			s.gestures <- string(body)
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPost && p == "/log":
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))

@@ -20,7 +20,10 @@
   const IN = 'socketeer:in';
   const MAX_CHUNK = 65536;
   // No prototype: a page must not reach Go with an op name like 'toString'.
-  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6, startTls: 0x10 });
+  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6, control: 7, startTls: 0x10 });
+  const KINDS = Object.assign(Object.create(null), { tcp: 1, udp: 1, 'tcp-server': 1 });
+  // Ids from 2^31 up are Go's, for accepted connections (bindings.FirstAcceptedID).
+  const FIRST_ACCEPTED_ID = 0x80000000;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
@@ -98,6 +101,13 @@
         }
         case 0x85: toPage({ op: 'credit', id, n: view.getUint32(5) }); break;
         case 0x86: live.delete(id); toPage({ op: 'closed', id }); break;
+        case 0x87: {
+          const info = JSON.parse(decoder.decode(new Uint8Array(buf, 5)));
+          live.add(info.id);
+          toPage({ op: 'accepted', id, info });
+          break;
+        }
+        case 0x88: toPage({ op: 'reply', id, reply: JSON.parse(decoder.decode(new Uint8Array(buf, 5))) }); break;
       }
     };
     ws.onclose = () => {
@@ -129,10 +139,13 @@
           break;
         }
         // Only the known option fields travel; Go rejects anything malformed.
+        if (id >= FIRST_ACCEPTED_ID || !KINDS[m.kind]) return;
         const o = m.options || {};
-        const req = { kind: 'tcp' };
+        const req = { kind: m.kind };
         for (const k of ['remoteAddress', 'remotePort', 'noDelay', 'keepAlive', 'keepAliveDelay',
-          'sendBufferSize', 'receiveBufferSize', 'dnsQueryType', 'secureTransport', 'sni', 'alpn']) {
+          'sendBufferSize', 'receiveBufferSize', 'dnsQueryType', 'localAddress', 'localPort', 'backlog',
+          'ipv6Only', 'multicastTimeToLive', 'multicastLoopback', 'multicastAllowAddressSharing',
+          'secureTransport', 'sni', 'alpn']) {
           if (o[k] !== undefined && o[k] !== null) req[k] = o[k];
         }
         req.activation = activation();
@@ -154,10 +167,18 @@
         send(frame(op, id, p));
         break;
       }
+      case 'control': {
+        const r = m.request;
+        if (!r || typeof r !== 'object') return;
+        const body = encoder.encode(JSON.stringify({ seq: r.seq, op: r.op, group: r.group, source: r.source }));
+        if (body.byteLength > 4096) return;
+        send(frame(op, id, body));
+        break;
+      }
       case 'startTls': {
         // The upgraded socket takes a new id; Go answers on it.
         const n = m.newId;
-        if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) return;
+        if (!Number.isInteger(n) || n < 1 || n >= FIRST_ACCEPTED_ID) return;
         if (lost) {
           toPage({ op: 'error', id: n, name: 'NetworkError', message: 'the connection to Socketeer was lost; reload the page' });
           break;

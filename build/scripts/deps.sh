@@ -8,6 +8,7 @@ packages=(
   libgtk-3-dev libwebkit2gtk-4.1-dev    # GTK 3 and WebKitGTK 4.1 for the window and the web view
   xvfb xauth                            # a virtual display for `make run` without a desktop, and for tests
   xdotool x11-utils imagemagick         # tests drive real windows and take screenshots
+  iproute2 util-linux                   # tests make network namespaces of their own (ip, unshare)
   ca-certificates
 )
 

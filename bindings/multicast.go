@@ -1,0 +1,70 @@
+package bindings
+
+import (
+	"net"
+	"net/netip"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+)
+
+// setMulticastOptions applies a bound socket's multicast options. Unset options keep the defaults
+// the spec gives, which are also the kernel's: a time-to-live of 1 (the local network only) and
+// loopback on.
+func setMulticastOptions(c *net.UDPConn, req OpenRequest) error {
+	local := addrPort(c.LocalAddr()).Addr()
+	if local.Is4() || local.Is4In6() {
+		p := ipv4.NewPacketConn(c)
+		if req.MulticastTimeToLive != nil {
+			if err := p.SetMulticastTTL(int(*req.MulticastTimeToLive)); err != nil {
+				return err
+			}
+		}
+		if req.MulticastLoopback != nil {
+			return p.SetMulticastLoopback(*req.MulticastLoopback)
+		}
+		return nil
+	}
+	p := ipv6.NewPacketConn(c)
+	if req.MulticastTimeToLive != nil {
+		if err := p.SetMulticastHopLimit(int(*req.MulticastTimeToLive)); err != nil {
+			return err
+		}
+	}
+	if req.MulticastLoopback != nil {
+		return p.SetMulticastLoopback(*req.MulticastLoopback)
+	}
+	return nil
+}
+
+// changeMembership joins or leaves a group (any-source when source is the zero Addr) on the
+// interface the routing table picks for it.
+func changeMembership(c *net.UDPConn, join bool, group, source netip.Addr) error {
+	g := &net.UDPAddr{IP: group.AsSlice()}
+	var src *net.UDPAddr
+	if source.IsValid() {
+		src = &net.UDPAddr{IP: source.AsSlice()}
+	}
+	if group.Is4() {
+		p := ipv4.NewPacketConn(c)
+		switch {
+		case join && src == nil:
+			return p.JoinGroup(nil, g)
+		case join:
+			return p.JoinSourceSpecificGroup(nil, g, src)
+		case src == nil:
+			return p.LeaveGroup(nil, g)
+		}
+		return p.LeaveSourceSpecificGroup(nil, g, src)
+	}
+	p := ipv6.NewPacketConn(c)
+	switch {
+	case join && src == nil:
+		return p.JoinGroup(nil, g)
+	case join:
+		return p.JoinSourceSpecificGroup(nil, g, src)
+	case src == nil:
+		return p.LeaveGroup(nil, g)
+	}
+	return p.LeaveSourceSpecificGroup(nil, g, src)
+}

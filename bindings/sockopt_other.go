@@ -1,0 +1,14 @@
+//go:build !unix
+
+package bindings
+
+import (
+	"errors"
+	"syscall"
+)
+
+// shareAddress is not available here: address sharing semantics differ on Windows, where
+// SO_REUSEADDR lets another program steal the port.
+func shareAddress(_, _ string, _ syscall.RawConn) error {
+	return errors.New("multicastAllowAddressSharing is not supported on this platform")
+}

@@ -1,0 +1,369 @@
+package bindings
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+
+	"socketeer/policy"
+)
+
+// UDP sockets reuse the TCP socket's machinery (the slot, the credit windows, the write queue) with
+// datagrams as the unit: every OpData and OpRecv payload is exactly one datagram with its peer
+// header (see putPeer), and the write queue hands them to the OS one by one.
+//
+// Memory stays bounded in both directions. Go to page: a datagram that does not fit the page's read
+// credit is dropped and counted, as a full kernel buffer would drop it. Page to Go: the page may
+// only send within its write credit, as for TCP.
+
+const (
+	// datagramOverhead is what each datagram costs in read credit beyond its bytes, so that a flood
+	// of empty datagrams cannot queue without bound in the page. The page script counts the same.
+	datagramOverhead = 64
+
+	// maxPeers bounds how many peers a bound socket remembers as "heard from".
+	maxPeers = 4096
+
+	// peerBurst and peerRate shape the per-destination send budget of bound sockets (threat:
+	// flooding a third party through a socket whose consent covered every public peer). 4000
+	// datagrams a second carries a 40 Mbit/s media stream and is far above what P2P protocols send
+	// one peer; a flood towards one victim is capped there, and every datagram over the budget is
+	// dropped and counted.
+	peerBurst = 4000
+	peerRate  = 4000
+)
+
+// peerActivation marks a consent prompt that no page call caused, so no input event is consumed.
+const peerActivation = ^uint64(0)
+
+// udpState is what a UDP socket has beyond a TCP one.
+type udpState struct {
+	pc    *net.UDPConn
+	bound bool
+
+	mu sync.Mutex
+	// heard holds peers that sent this bound socket a datagram: replying to them is what the
+	// socket is for, like a stateful firewall's "established" rule.
+	heard map[netip.AddrPort]bool
+	// verdicts caches the decision per destination, so the policy runs once per peer.
+	verdicts map[netip.AddrPort]bool
+	// groups holds the multicast groups joined, keyed by group and source.
+	groups map[groupKey]bool
+	// dropped counts datagrams not delivered: no read credit, over the send budget, or refused.
+	droppedIn, droppedOut uint64
+}
+
+type groupKey struct{ group, source netip.Addr }
+
+func (u *udpState) close(sk *socket) {
+	u.pc.Close()
+	u.mu.Lock()
+	in, out := u.droppedIn, u.droppedOut
+	u.mu.Unlock()
+	if in+out > 0 {
+		sk.s.m.log.Info("udp socket closed with dropped datagrams", "id", sk.id, "droppedIn", in, "droppedOut", out)
+	}
+}
+
+// bindUDP opens a bound UDP socket on the decided local address.
+func (sk *socket) bindUDP(req OpenRequest, tgt target) {
+	network := "udp"
+	if req.IPv6Only != nil && *req.IPv6Only {
+		network = "udp6"
+	}
+	lc := net.ListenConfig{}
+	if req.MulticastAllowAddressSharing != nil && *req.MulticastAllowAddressSharing {
+		lc.Control = shareAddress
+	}
+	pc, err := lc.ListenPacket(sk.ctx, network, netip.AddrPortFrom(tgt.addrs[0], uint16(tgt.port)).String())
+	if err != nil {
+		sk.s.m.log.Info("bind failed", "local", tgt.display(), "error", err)
+		sk.finish(bindError(err))
+		return
+	}
+	uc := pc.(*net.UDPConn)
+	setBuffers(uc, req)
+	if err := setMulticastOptions(uc, req); err != nil {
+		uc.Close()
+		sk.s.m.log.Info("multicast options failed", "error", err)
+		sk.finish(&PageError{Name: NetworkError, Message: "the multicast options could not be applied"})
+		return
+	}
+	sk.startUDP(uc, true)
+}
+
+// bindError maps a bind or listen failure to a stable message for the page.
+func bindError(err error) *PageError {
+	msg := "the local address could not be used"
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		msg = "the local port is already in use"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		msg = "the local address does not belong to this computer"
+	case errors.Is(err, syscall.EACCES):
+		msg = "the system does not allow using this local port"
+	}
+	return &PageError{Name: NetworkError, Message: msg}
+}
+
+// startUDP makes pc this socket's, reports `opened` and starts moving datagrams.
+func (sk *socket) startUDP(pc *net.UDPConn, bound bool) {
+	u := &udpState{pc: pc, bound: bound, heard: map[netip.AddrPort]bool{},
+		verdicts: map[netip.AddrPort]bool{}, groups: map[groupKey]bool{}}
+	sk.mu.Lock()
+	if sk.done {
+		sk.mu.Unlock()
+		pc.Close()
+		return
+	}
+	sk.udp = u
+	sk.open = true
+	sk.readCredit = ReadWindow
+	sk.mu.Unlock()
+	var remote net.Addr
+	if !bound {
+		remote = pc.RemoteAddr()
+	}
+	info, _ := json.Marshal(openedInfo(pc.LocalAddr(), remote))
+	sk.s.send(OpOpened, sk.id, info)
+	sk.regrant()
+	go u.readLoop(sk)
+	go sk.writeLoop()
+}
+
+// readLoop moves datagrams to the page. The frame is built in place: the datagram is read just after
+// room for the largest peer header, which is then written in front of it.
+func (u *udpState) readLoop(sk *socket) {
+	buf := make([]byte, headerLen+maxPeerHeader+maxDatagramIn)
+	dataAt := headerLen + maxPeerHeader
+	for {
+		n, peer, err := u.pc.ReadFromUDPAddrPort(buf[dataAt:])
+		if err != nil {
+			sk.mu.Lock()
+			done := sk.done
+			sk.mu.Unlock()
+			if done {
+				return
+			}
+			// A connected socket learns of an ICMP port unreachable this way; UDP carries on, as
+			// the peer may come up later.
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				continue
+			}
+			sk.finish(&PageError{Name: NetworkError, Message: "the socket failed while receiving"})
+			return
+		}
+		peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+		cost := int64(n + datagramOverhead)
+		sk.mu.Lock()
+		deliver := !sk.done && !sk.readStopped && sk.readCredit >= cost
+		if deliver {
+			sk.readCredit -= cost
+		}
+		sk.mu.Unlock()
+		u.mu.Lock()
+		if !deliver {
+			u.droppedIn++
+		} else if u.bound && len(u.heard) < maxPeers {
+			u.heard[peer] = true
+		}
+		u.mu.Unlock()
+		if !deliver {
+			continue
+		}
+		start := dataAt - 3 // connected mode: an empty peer header
+		if u.bound {
+			start = putPeer(buf, dataAt, peer)
+		} else {
+			buf[start], buf[start+1], buf[start+2] = 0, 0, 0
+		}
+		buf[start-headerLen] = byte(OpRecv)
+		binary.BigEndian.PutUint32(buf[start-headerLen+1:start], sk.id)
+		sk.s.sendFrame(buf[start-headerLen : dataAt+n])
+	}
+}
+
+// send hands queued datagrams to the OS. A bound socket decides on each new destination first.
+func (u *udpState) send(sk *socket, datagrams [][]byte) *PageError {
+	for _, d := range datagrams {
+		peer, data, err := parsePeer(d)
+		if err != nil {
+			return pageErrorOf(err)
+		}
+		if u.bound != peer.IsValid() {
+			return &PageError{Name: TypeError, Message: "remoteAddress and remotePort are required in bound mode and not allowed in connected mode"}
+		}
+		if u.bound {
+			if !u.mayReach(sk, peer) {
+				continue
+			}
+			_, err = u.pc.WriteToUDPAddrPort(data, peer)
+		} else {
+			_, err = u.pc.Write(data)
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EMSGSIZE),
+			errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+			// UDP is unreliable by contract: a datagram that cannot go is lost, not fatal.
+			u.count(false)
+		default:
+			sk.s.m.log.Info("udp send failed", "error", err)
+			return &PageError{Name: NetworkError, Message: "the socket failed while sending"}
+		}
+	}
+	return nil
+}
+
+func (u *udpState) count(in bool) {
+	u.mu.Lock()
+	if in {
+		u.droppedIn++
+	} else {
+		u.droppedOut++
+	}
+	u.mu.Unlock()
+}
+
+// mayReach decides whether a bound socket may send to peer now.
+func (u *udpState) mayReach(sk *socket, peer netip.AddrPort) bool {
+	m := sk.s.m
+	u.mu.Lock()
+	allowed, decided := u.verdicts[peer]
+	granted := u.heard[peer] || u.groups[groupKey{group: peer.Addr()}]
+	u.mu.Unlock()
+	if !decided {
+		allowed = u.decidePeer(sk, peer, granted)
+		u.mu.Lock()
+		if len(u.verdicts) < maxPeers {
+			u.verdicts[peer] = allowed
+		}
+		u.mu.Unlock()
+	}
+	// Threat: flooding one victim. Allowed peers share a per-destination budget across every
+	// socket of the site.
+	if allowed && !m.peerLimiter.Allow(peer.String(), m.now()) {
+		allowed = false
+	}
+	if !allowed {
+		u.count(false)
+	}
+	return allowed
+}
+
+// decidePeer asks the policy, and the user for a new local-network peer, about one destination.
+func (u *udpState) decidePeer(sk *socket, peer netip.AddrPort, granted bool) bool {
+	host, err := policy.ParseHost(peer.Addr().String())
+	if err != nil {
+		return false
+	}
+	tgt := target{proto: policy.UDP, mode: policy.Connect, host: host, port: int(peer.Port()),
+		addrs: []netip.Addr{peer.Addr()}}
+	req := sk.request(tgt)
+	req.Peer = true
+	req.Granted = granted || sk.granted(tgt)
+	dec := policy.Decide(req, sk.s.m.cfg.Policy)
+	sk.logDecision(tgt, dec)
+	switch dec.Verdict {
+	case policy.Allow:
+		return true
+	case policy.Ask:
+		// Threat: reaching the user's own network. A peer on it that has not written first needs
+		// the user's consent, like a connection would; the answer covers this socket's life.
+		answer, perr := sk.consent(tgt.key(), tgt, dec, peerActivation)
+		if perr == nil && answer.Remember {
+			sk.remember(tgt)
+		}
+		return perr == nil
+	}
+	sk.audit(tgt, dec, "")
+	return false
+}
+
+// control changes multicast group membership and answers the page.
+func (sk *socket) control(payload []byte) {
+	var req ControlRequest
+	reply := func(perr *PageError) {
+		b, _ := json.Marshal(ControlReply{Seq: req.Seq, Error: perr})
+		sk.s.send(OpReply, sk.id, b)
+	}
+	if err := json.Unmarshal(payload, &req); err != nil {
+		reply(&PageError{Name: TypeError, Message: "malformed multicast request"})
+		return
+	}
+	sk.mu.Lock()
+	u, open := sk.udp, sk.open && !sk.done
+	sk.mu.Unlock()
+	if !open || u == nil || !u.bound {
+		reply(&PageError{Name: InvalidStateError, Message: "multicast needs an open, bound UDP socket"})
+		return
+	}
+	reply(u.membership(sk, req))
+}
+
+// membership joins or leaves one group.
+func (u *udpState) membership(sk *socket, req ControlRequest) *PageError {
+	group, err := netip.ParseAddr(req.Group)
+	if err != nil || group.Zone() != "" || !group.Unmap().IsMulticast() {
+		return &PageError{Name: TypeError, Message: "the group must be a multicast IP address (224.0.0.0/4 or ff00::/8)"}
+	}
+	group = group.Unmap()
+	key := groupKey{group: group}
+	if req.Source != "" {
+		src, err := netip.ParseAddr(req.Source)
+		if err != nil || src.Zone() != "" || src.Unmap().Is4() != group.Is4() {
+			return &PageError{Name: TypeError, Message: "sourceAddress must be an IP address of the group's family"}
+		}
+		key.source = src.Unmap()
+	}
+	// Threat: groups the organisation blocks. The bound socket's consent named multicast, so the
+	// user is not asked again, but the policy's rules still apply to the group address.
+	host, _ := policy.ParseHost(group.String())
+	tgt := target{proto: policy.UDP, mode: policy.Connect, host: host, port: u.localPort(), addrs: []netip.Addr{group}}
+	preq := sk.request(tgt)
+	preq.Peer, preq.Granted = true, true
+	if dec := policy.Decide(preq, sk.s.m.cfg.Policy); dec.Verdict != policy.Allow {
+		sk.audit(tgt, dec, "")
+		return &PageError{Name: NotAllowedError, Message: dec.Message}
+	}
+	u.mu.Lock()
+	joined := u.groups[key]
+	u.mu.Unlock()
+	switch req.Op {
+	case "join":
+		if joined {
+			return &PageError{Name: InvalidStateError, Message: "the socket has already joined this group"}
+		}
+	case "leave":
+		if !joined {
+			return &PageError{Name: InvalidStateError, Message: "the socket has not joined this group"}
+		}
+	default:
+		return &PageError{Name: TypeError, Message: "unknown multicast operation"}
+	}
+	if err := changeMembership(u.pc, req.Op == "join", key.group, key.source); err != nil {
+		sk.s.m.log.Info("multicast membership failed", "op", req.Op, "group", group, "error", err)
+		return &PageError{Name: NetworkError, Message: fmt.Sprintf("the system could not %s the group", req.Op)}
+	}
+	u.mu.Lock()
+	if req.Op == "join" {
+		u.groups[key] = true
+	} else {
+		delete(u.groups, key)
+	}
+	u.mu.Unlock()
+	sk.s.m.log.Info("multicast membership changed", "op", req.Op, "group", group, "source", req.Source)
+	return nil
+}
+
+func (u *udpState) localPort() int {
+	if ap := addrPort(u.pc.LocalAddr()); ap.IsValid() {
+		return int(ap.Port())
+	}
+	return 0
+}

@@ -1,0 +1,185 @@
+package bindings
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"socketeer/policy"
+)
+
+// datagramFrame is a page's OpData payload for one datagram (see putPeer).
+func datagramFrame(peer netip.AddrPort, data []byte) []byte {
+	text := ""
+	var port uint16
+	if peer.IsValid() {
+		text, port = peer.Addr().String(), peer.Port()
+	}
+	b := append([]byte{byte(len(text))}, text...)
+	b = binary.BigEndian.AppendUint16(b, port)
+	return append(b, data...)
+}
+
+// TestUDPConnectedToBound sends datagrams from a connected socket to a bound one through the bridge;
+// the bound socket sees the sender's address and echoes to it without a new prompt.
+func TestUDPConnectedToBound(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	c := b.connect(t)
+	bound, _ := c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	if bound.RemoteAddress != "" || bound.LocalAddress != "127.0.0.1" || bound.LocalPort == 0 {
+		t.Fatalf("bound opened = %+v", bound)
+	}
+	conn, _ := c.openOK(t, 2, bound.LocalPort, map[string]any{"kind": "udp"})
+	if conn.RemotePort != bound.LocalPort {
+		t.Fatalf("connected opened = %+v", conn)
+	}
+	prompts := b.prompter.calls()
+	for i := range 20 {
+		msg := []byte{byte(i), 1, 2, 3}
+		if err := c.send(OpData, 2, datagramFrame(netip.AddrPort{}, msg)); err != nil {
+			t.Fatal(err)
+		}
+		f := c.expect(t, 1, OpRecv)
+		peer, data, err := parsePeer(f.Payload)
+		if err != nil || string(data) != string(msg) || peer.Addr().String() != "127.0.0.1" || int(peer.Port()) != conn.LocalPort {
+			t.Fatalf("bound socket got %v %q %v", peer, data, err)
+		}
+		if err := c.send(OpData, 1, datagramFrame(peer, data)); err != nil {
+			t.Fatal(err)
+		}
+		f = c.expect(t, 2, OpRecv)
+		if peer, data, err := parsePeer(f.Payload); err != nil || peer.IsValid() || string(data) != string(msg) {
+			t.Fatalf("connected socket got %v %q %v", peer, data, err)
+		}
+	}
+	if n := b.prompter.calls(); n != prompts {
+		t.Errorf("replying to a peer that wrote first asked the user %d times", n-prompts)
+	}
+	// A connected socket's datagram with a peer is refused; so is a bound socket's without one.
+	c.send(OpData, 2, datagramFrame(netip.MustParseAddrPort("127.0.0.1:9"), []byte("x")))
+	if pe := c.expectError(t, 2); pe.Name != TypeError {
+		t.Errorf("connected datagram with a peer: %+v", pe)
+	}
+	c.send(OpData, 1, datagramFrame(netip.AddrPort{}, []byte("x")))
+	if pe := c.expectError(t, 1); pe.Name != TypeError {
+		t.Errorf("bound datagram without a peer: %+v", pe)
+	}
+}
+
+// TestServerSocketAccepts opens a server socket and a client to it through the bridge.
+func TestServerSocketAccepts(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	c := b.connect(t)
+	if err := c.open(1, 0, map[string]any{"kind": "tcp-server", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	f := c.expect(t, 1, OpOpened)
+	var srv OpenedInfo
+	json.Unmarshal(f.Payload, &srv)
+	if b.prompter.last().Mode != "listen" || srv.LocalPort == 0 {
+		t.Fatalf("server opened %+v after prompt %+v", srv, b.prompter.last())
+	}
+	client, _ := c.openOK(t, 2, srv.LocalPort, nil)
+	f = c.expect(t, 1, OpAccepted)
+	var acc AcceptedInfo
+	if err := json.Unmarshal(f.Payload, &acc); err != nil || acc.ID < FirstAcceptedID || acc.RemotePort != client.LocalPort {
+		t.Fatalf("accepted %+v (%v), client %+v", acc, err, client)
+	}
+	c.expect(t, acc.ID, OpWriteCredit)
+	c.send(OpData, 2, []byte("ping"))
+	if f := c.expect(t, acc.ID, OpRecv); string(f.Payload) != "ping" {
+		t.Fatalf("server side got %q", f.Payload)
+	}
+	c.send(OpData, acc.ID, []byte("pong"))
+	if f := c.expect(t, 2, OpRecv); string(f.Payload) != "pong" {
+		t.Fatalf("client side got %q", f.Payload)
+	}
+	// A page may not open a socket under an id from Go's half: the bridge drops it.
+	c.open(FirstAcceptedID+7, srv.LocalPort, nil)
+	if err := c.waitDropped(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// udpPeer is a loopback UDP socket standing for another host.
+func udpPeer(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func addrOf(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// socketOf finds a socket of the bridge's manager by id.
+func (b *testBridge) socketOf(id uint32) *socket {
+	b.m.mu.Lock()
+	defer b.m.mu.Unlock()
+	for s := range b.m.sessions {
+		if sk := s.get(id); sk != nil {
+			return sk
+		}
+	}
+	return nil
+}
+
+// TestBoundPeers checks what a bound socket may send where: a local peer that has not written
+// first needs the user's consent (a refusal drops the datagram and keeps the socket), and an allowed
+// peer gets at most the per-destination budget.
+func TestBoundPeers(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	// The clock stands still, so the send budget does not refill during the test.
+	fixed := time.Now()
+	b.m.now = func() time.Time { return fixed }
+	c := b.connect(t)
+	c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+
+	refused, allowed := udpPeer(t), udpPeer(t)
+	b.prompter.setAllow(false)
+	before := b.prompter.calls()
+	c.send(OpData, 1, datagramFrame(addrOf(refused), []byte("no")))
+	c.send(OpData, 1, datagramFrame(addrOf(refused), []byte("still no")))
+	waitUntil(t, "the user is asked about the local peer", func() bool { return b.prompter.calls() == before+1 })
+	if p := b.prompter.last(); p.Protocol != policy.UDP || p.Mode != policy.Connect || p.Host != "127.0.0.1" ||
+		p.Port != int(addrOf(refused).Port()) || !p.LocalNetwork {
+		t.Fatalf("prompt for a local peer: %+v", p)
+	}
+	b.prompter.setAllow(true)
+	c.send(OpData, 1, datagramFrame(addrOf(allowed), []byte("marker")))
+	buf := make([]byte, 64)
+	allowed.SetReadDeadline(time.Now().Add(waitTimeout))
+	if n, err := allowed.Read(buf); err != nil || string(buf[:n]) != "marker" {
+		t.Fatalf("the allowed peer got %q, %v", buf[:n], err)
+	}
+	// Datagrams leave in order and loopback delivers at once: the refused peer's queue is final.
+	refused.SetReadDeadline(time.Now())
+	if n, err := refused.Read(buf); err == nil {
+		t.Fatalf("the refused peer got %q", buf[:n])
+	}
+	if n := b.prompter.calls(); n != before+2 {
+		t.Errorf("%d prompts, want 2: one per new local peer, none for a peer already decided", n-before)
+	}
+
+	// Threat: flooding one victim. Exactly the budget leaves; the rest is dropped and counted.
+	sk := b.socketOf(1)
+	sk.udp.mu.Lock()
+	dropped := sk.udp.droppedOut
+	sk.udp.mu.Unlock()
+	for range peerBurst + 100 - 1 { // the marker already spent one token
+		c.send(OpData, 1, datagramFrame(addrOf(allowed), []byte("x")))
+	}
+	waitUntil(t, "every datagram over the budget is dropped", func() bool {
+		sk.udp.mu.Lock()
+		defer sk.udp.mu.Unlock()
+		return sk.udp.droppedOut-dropped == 100
+	})
+	if !sk.open || sk.done {
+		t.Fatal("the socket did not survive its budget")
+	}
+}
