@@ -20,7 +20,8 @@ func (sk *socket) listen(req OpenRequest, tgt target) {
 	if req.IPv6Only != nil && *req.IPv6Only {
 		network = "tcp6"
 	}
-	var lc net.ListenConfig
+	// Accepted connections start like opened ones: keep-alive off unless the page asks.
+	lc := net.ListenConfig{KeepAlive: -1}
 	l, err := lc.Listen(sk.ctx, network, netip.AddrPortFrom(tgt.addrs[0], uint16(tgt.port)).String())
 	if err != nil {
 		sk.s.m.log.Info("listen failed", "local", tgt.display(), "error", err)
@@ -28,6 +29,11 @@ func (sk *socket) listen(req OpenRequest, tgt target) {
 		return
 	}
 	ln := l.(*net.TCPListener)
+	if req.Backlog != nil {
+		if err := setBacklog(ln, int(*req.Backlog)); err != nil {
+			sk.s.m.log.Info("backlog not applied", "error", err)
+		}
+	}
 	sk.mu.Lock()
 	if sk.done {
 		sk.mu.Unlock()
@@ -36,6 +42,8 @@ func (sk *socket) listen(req OpenRequest, tgt target) {
 	}
 	sk.ln = ln
 	sk.open = true
+	// A server has no writable: cancelling its readable is all it takes to end it.
+	sk.writeDone = true
 	sk.readCredit = acceptWindow
 	sk.mu.Unlock()
 	info, _ := json.Marshal(openedInfo(ln.Addr(), nil))
@@ -83,6 +91,7 @@ func (sk *socket) acceptLoop() {
 			conn.Close()
 			return
 		}
+		// The socket API's default; Go's is on.
 		conn.SetNoDelay(false)
 		info, ok := child.attach(conn, conn, nil)
 		if !ok {

@@ -4,6 +4,7 @@ package bindings
 
 import (
 	"errors"
+	"net"
 	"syscall"
 )
 
@@ -11,4 +12,9 @@ import (
 // SO_REUSEADDR lets another program steal the port.
 func shareAddress(_, _ string, _ syscall.RawConn) error {
 	return errors.New("multicastAllowAddressSharing is not supported on this platform")
+}
+
+// setBacklog leaves the system's backlog in place here.
+func setBacklog(*net.TCPListener, int) error {
+	return errors.New("backlog is not supported on this platform")
 }

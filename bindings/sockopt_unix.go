@@ -3,6 +3,7 @@
 package bindings
 
 import (
+	"net"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -22,4 +23,18 @@ func shareAddress(_, _ string, c syscall.RawConn) error {
 		return err
 	}
 	return serr
+}
+
+// setBacklog applies the page's backlog. Go listens with the kernel's maximum; Linux and the BSDs
+// take a second listen call on a listening socket as a new backlog.
+func setBacklog(ln *net.TCPListener, backlog int) error {
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) { lerr = unix.Listen(int(fd), backlog) }); err != nil {
+		return err
+	}
+	return lerr
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 
@@ -95,6 +96,17 @@ func TestServerSocketAccepts(t *testing.T) {
 	}
 	c.send(OpData, acc.ID, []byte("pong"))
 	if f := c.expect(t, 2, OpRecv); string(f.Payload) != "pong" {
+		t.Fatalf("client side got %q", f.Payload)
+	}
+	// Cancelling the server's readable ends it: its port closes, the accepted socket lives on.
+	c.send(OpShutdownRead, 1, nil)
+	c.expect(t, 1, OpClosed)
+	if conn, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.LocalPort))); err == nil {
+		conn.Close()
+		t.Error("the server's port still accepts after its readable was cancelled")
+	}
+	c.send(OpData, acc.ID, []byte("still here"))
+	if f := c.expect(t, 2, OpRecv); string(f.Payload) != "still here" {
 		t.Fatalf("client side got %q", f.Payload)
 	}
 	// A page may not open a socket under an id from Go's half: the bridge drops it.

@@ -75,6 +75,9 @@ func TestMulticast(t *testing.T) {
 		t.Errorf("joinedGroups after leaving = %s", g)
 	}
 	expect("InvalidStateError", "joinAfterClose", "name")
+	if g := fmt.Sprint(r.get("joinedAfterClose")); g != "[]" {
+		t.Errorf("joinedGroups after close = %s", g)
+	}
 	app.WaitLog(t, regexp.MustCompile(regexp.QuoteMeta(`msg="multicast membership changed" op=join group=`+group)), dialogTimeout)
 }
 

@@ -74,6 +74,8 @@ type SiteServer struct {
 	gestures chan string
 	// steps carries the body of every POST /step: a page telling the test how far it got.
 	steps chan string
+	// clicks carries the page path of every POST /clicked: a waiting page got its click.
+	clicks chan string
 
 	mu      sync.Mutex
 	files   map[string]string
@@ -98,6 +100,7 @@ func StartSite(t testing.TB, files map[string]string, csp string) *SiteServer {
 		results:     make(chan map[string]any, 64),
 		gestures:    make(chan string, 64),
 		steps:       make(chan string, 64),
+		clicks:      make(chan string, 64),
 		bad:         make(chan error, 64),
 		files:       map[string]string{},
 		csp:         csp,
@@ -143,6 +146,16 @@ func (s *SiteServer) WaitGesture(t testing.TB, timeout time.Duration) string {
 	case <-time.After(timeout):
 		t.Fatalf("e2e: no page of %s waited for a click within %v", s.URL, timeout)
 		return ""
+	}
+}
+
+// clicked reports whether a waiting page got its click within timeout.
+func (s *SiteServer) clicked(timeout time.Duration) bool {
+	select {
+	case <-s.clicks:
+		return true
+	case <-time.After(timeout):
+		return false
 	}
 }
 
@@ -200,16 +213,17 @@ func (s *SiteServer) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && p == "/result":
 		s.postResult(w, r)
-	case r.Method == http.MethodPost && (p == "/waiting" || p == "/step"):
+	case r.Method == http.MethodPost && (p == "/waiting" || p == "/step" || p == "/clicked"):
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 			return
 		}
-		if p == "/step" {
-			s.steps <- string(body)
-		} else {
-			s.gestures <- string(body)
+		ch := map[string]chan string{"/waiting": s.gestures, "/step": s.steps, "/clicked": s.clicks}[p]
+		select {
+		case ch <- string(body):
+		default:
+			// Nobody reads it (tests that click without gestureClick): never block the handler.
 		}
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPost && p == "/log":

@@ -102,7 +102,7 @@
   }
   function isMulticast(a) {
     if (IPV4.test(a)) { const o = Number(a.split('.')[0]); return o >= 224 && o <= 239; }
-    return /^ff/i.test(a) && a.includes(':');
+    return /^ff[0-9a-f]{2}:/i.test(a);
   }
   function portOption(v, what) {
     const p = enforceRange(v, 65535, what);
@@ -578,6 +578,8 @@
     get joinedGroups() {
       const m = controllers.get(this);
       if (!m) throw new TE('Illegal invocation');
+      // A closed socket is a member of nothing.
+      if (m.core.state !== 'open') return Object.freeze([]);
       return Object.freeze(m.groups.map((g) => (g.source ? Object.freeze({ groupAddress: g.group, sourceAddress: g.source }) : g.group)));
     }
   }
@@ -586,10 +588,11 @@
     try {
       const m = controllers.get(self);
       if (!m) throw new TE('Illegal invocation');
-      const g = String(group);
+      // One spelling per address, so that joining and leaving compare equal (IPv6 is case-blind).
+      const g = String(group).toLowerCase();
       if (!isMulticast(g)) throw new TE('the group must be a multicast IP address (224.0.0.0/4 or ff00::/8)');
       const o = optionsObject(options, 'multicast');
-      const source = o.sourceAddress === undefined ? '' : ipLiteral(o.sourceAddress, 'sourceAddress');
+      const source = o.sourceAddress === undefined ? '' : ipLiteral(o.sourceAddress, 'sourceAddress').toLowerCase();
       const i = m.groups.findIndex((x) => x.group === g && x.source === source);
       if (op === 'join' && i >= 0) throw new DOMEx('the socket has already joined this group', 'InvalidStateError');
       if (op === 'leave' && i < 0) throw new DOMEx('the socket has not joined this group', 'InvalidStateError');

@@ -56,7 +56,7 @@ const dest = (remoteAddress, remotePort) => ({ remoteAddress, remotePort });
 
 function forgeOpen(options, extra) {
   const id = fid();
-  forge({ op: 'open', id, options, ...extra });
+  forge({ op: 'open', id, kind: 'tcp', options, ...extra });
   return id;
 }
 
@@ -87,13 +87,16 @@ async function run() {
   const junk = {
     notObject: 'open',
     nullDetail: null,
-    missingId: { op: 'open', options: dest(HOST, B) },
-    idZero: { op: 'open', id: 0, options: dest(HOST, B) },
-    id2pow33: { op: 'open', id: 2 ** 33, options: dest(HOST, B) },
-    id2pow32: { op: 'open', id: 2 ** 32, options: dest(HOST, B) },
-    idNegative: { op: 'open', id: -1, options: dest(HOST, B) },
-    idFraction: { op: 'open', id: 1.5, options: dest(HOST, B) },
-    idString: { op: 'open', id: String(X), options: dest(HOST, B) },
+    missingId: { op: 'open', kind: 'tcp', options: dest(HOST, B) },
+    idZero: { op: 'open', kind: 'tcp', id: 0, options: dest(HOST, B) },
+    id2pow33: { op: 'open', kind: 'tcp', id: 2 ** 33, options: dest(HOST, B) },
+    id2pow32: { op: 'open', kind: 'tcp', id: 2 ** 32, options: dest(HOST, B) },
+    idNegative: { op: 'open', kind: 'tcp', id: -1, options: dest(HOST, B) },
+    idFraction: { op: 'open', kind: 'tcp', id: 1.5, options: dest(HOST, B) },
+    idString: { op: 'open', kind: 'tcp', id: String(X), options: dest(HOST, B) },
+    kindMissing: { op: 'open', id: X, options: dest(HOST, B) },
+    kindUnknown: { op: 'open', id: X, kind: 'sctp', options: dest(HOST, B) },
+    idGoHalf: { op: 'open', id: 2 ** 31, kind: 'tcp', options: dest(HOST, B) },
     opUnknown: { op: 'bogus', id: X, options: dest(HOST, B) },
     opNumber: { op: 1, id: X, options: dest(HOST, B) },
     dataString: { op: 'data', id: X, data: 'hello' },

@@ -9,7 +9,7 @@ let answers = 0;
 document.addEventListener('socketeer:in', () => { answers++; });
 for (const id of [1, 2, 0x7fffffff]) {
   document.dispatchEvent(new CustomEvent('socketeer:out', {
-    detail: { op: 'open', id, options: { remoteAddress: '127.0.0.1', remotePort: forge } },
+    detail: { op: 'open', id, kind: 'tcp', options: { remoteAddress: '127.0.0.1', remotePort: forge } },
   }));
 }
 res.forged = 3;

@@ -28,7 +28,7 @@ async function run() {
   // The relay protocol, forged: an open to the destination only this frame knows about.
   for (const id of [1, 2, 0x7fffffff]) {
     document.dispatchEvent(new CustomEvent('socketeer:out', {
-      detail: { op: 'open', id, options: { remoteAddress: '127.0.0.1', remotePort: FORGE } },
+      detail: { op: 'open', id, kind: 'tcp', options: { remoteAddress: '127.0.0.1', remotePort: FORGE } },
     }));
   }
   res.forged = 3;

@@ -34,6 +34,7 @@ async function outcome(p) {
     out.second = new TextDecoder().decode(second.value.data);
     reader.releaseLock();
     await sock.close();
+    out.joinedAfterClose = Array.from(mc.joinedGroups);
     out.joinAfterClose = await outcome(mc.joinGroup(GROUP));
   } catch (e) {
     out.fatal = errInfo(e);

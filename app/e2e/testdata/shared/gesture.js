@@ -12,6 +12,8 @@
     const w = waiters.shift();
     if (w) {
       used++;
+      // Tell the test the click arrived: a click can be lost when it lands as a dialog closes.
+      fetch('/clicked', { method: 'POST', body: location.pathname });
       w();
     }
   }, true);

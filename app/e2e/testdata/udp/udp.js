@@ -84,7 +84,12 @@ async function udpEcho(sender, receiver, out) {
     }
   })();
   while (sent < IN_FLIGHT) await w.write({ data: datagram(sent++) });
+  // A lost datagram would stall the exchange; say how far it got instead of waiting forever.
+  const stalled = setTimeout(() => {
+    report({ fatal: { name: 'Stalled', message: JSON.stringify({ sent, good, bad, echoed: stats.echoed }) } });
+  }, 30000);
   await reading;
+  clearTimeout(stalled);
   const ms = performance.now() - t0;
   await echoing;
   out.good = good;
