@@ -1,6 +1,10 @@
 package app
 
-import "socketeer/policy"
+import (
+	"errors"
+
+	"socketeer/policy"
+)
 
 // certPins is the one trust decision about certificates in a site's profile: the user's pins in
 // profile.json and the organisation's certificatePins. The site window asks it when a page load
@@ -19,6 +23,9 @@ func (c certPins) Pinned(host, sha string) bool {
 		return true
 	}
 	p, err := LoadProfile(c.origin)
+	if errors.Is(err, ErrNoProfile) {
+		return false
+	}
 	if err != nil {
 		alog.Warn("could not read the profile's certificate pins", "error", err)
 		return false
