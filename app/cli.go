@@ -53,6 +53,9 @@ Usage:
                                     port 0 for "a port the system chooses"); the site must
                                     ask again
   socketeer profiles                list site profiles
+  socketeer package --profile NAME [--grant HOST:PORT]... [--icon PNG] [--output DIR]
+                                    build a Debian package that installs a site profile as an
+                                    app, optionally with pre-granted destinations
   socketeer version                 print the version
   socketeer help                    show this help
 `
@@ -116,6 +119,8 @@ func run(args []string, stdout io.Writer) error {
 		return grantsCommand(args[1:], stdout)
 	case "profiles":
 		return listProfiles(stdout)
+	case "package":
+		return packageCommand(args[1:], stdout)
 	default:
 		return usageErr("unknown command %q", args[0])
 	}

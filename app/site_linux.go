@@ -77,6 +77,7 @@ func runSite(p *Profile, target siteURL) error {
 	// each profile its own storage. Child processes get the user's environment back (parentEnv).
 	os.Setenv("XDG_DATA_HOME", filepath.Join(p.DataDir(), "webkit"))
 	os.Setenv("XDG_CACHE_HOME", p.CacheDir())
+	setWindowClass(siteWindowClass(p))
 	if !displayAvailable() {
 		return errNoDisplay
 	}
@@ -108,6 +109,7 @@ func runSite(p *Profile, target siteURL) error {
 		Log:      alog,
 		Pins:     s.pins,
 	})
+	go logMemory(s.mgr)
 	srv, err := bindings.NewServer(s.mgr)
 	if err != nil {
 		return err
@@ -129,7 +131,8 @@ func runSite(p *Profile, target siteURL) error {
 		Height:      760,
 		AssetServer: &assetserver.Options{Assets: assets},
 		LogLevel:    logger.ERROR,
-		Linux:       &linux.Options{ProgramName: "socketeer", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		// The window's icon, for windows no menu entry claims (see setWindowClass above).
+		Linux: &linux.Options{ProgramName: siteWindowClass(p), Icon: AppIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		OnStartup: func(ctx context.Context) {
 			onGTK(func() {
 				if !attachView(s) {

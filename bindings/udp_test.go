@@ -195,3 +195,16 @@ func TestBoundPeers(t *testing.T) {
 		t.Fatal("the socket did not survive its budget")
 	}
 }
+
+// TestUDPClose closes an idle UDP socket of each mode: the page sees it closed cleanly.
+func TestUDPClose(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	c := b.connect(t)
+	peer := udpPeer(t)
+	c.openOK(t, 1, int(addrOf(peer).Port()), map[string]any{"kind": "udp"})
+	c.openOK(t, 2, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	for _, id := range []uint32{1, 2} {
+		c.send(OpClose, id, nil)
+		c.expect(t, id, OpClosed)
+	}
+}

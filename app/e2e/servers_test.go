@@ -76,6 +76,8 @@ type SiteServer struct {
 	steps chan string
 	// clicks carries the page path of every POST /clicked: a waiting page got its click.
 	clicks chan string
+	// checkpoints carries every POST /checkpoint; the page's request waits until the test lets it go.
+	checkpoints chan checkpoint
 
 	mu      sync.Mutex
 	files   map[string]string
@@ -101,6 +103,7 @@ func StartSite(t testing.TB, files map[string]string, csp string) *SiteServer {
 		gestures:    make(chan string, 64),
 		steps:       make(chan string, 64),
 		clicks:      make(chan string, 64),
+		checkpoints: make(chan checkpoint),
 		bad:         make(chan error, 64),
 		files:       map[string]string{},
 		csp:         csp,
@@ -146,6 +149,28 @@ func (s *SiteServer) WaitGesture(t testing.TB, timeout time.Duration) string {
 	case <-time.After(timeout):
 		t.Fatalf("e2e: no page of %s waited for a click within %v", s.URL, timeout)
 		return ""
+	}
+}
+
+// checkpoint is a page waiting at a named point of its run until the test releases it.
+type checkpoint struct {
+	name    string
+	release chan struct{}
+}
+
+// WaitCheckpoint waits for the page to reach a checkpoint and returns its name and the function that
+// lets the page go on.
+func (s *SiteServer) WaitCheckpoint(t testing.TB, timeout time.Duration) (string, func()) {
+	t.Helper()
+	select {
+	case cp := <-s.checkpoints:
+		return cp.name, func() { close(cp.release) }
+	case r := <-s.results:
+		t.Fatalf("e2e: the page finished instead of reaching a checkpoint: %v", r)
+		return "", nil
+	case <-time.After(timeout):
+		t.Fatalf("e2e: no page of %s reached a checkpoint within %v", s.URL, timeout)
+		return "", nil
 	}
 }
 
@@ -224,6 +249,22 @@ func (s *SiteServer) serve(w http.ResponseWriter, r *http.Request) {
 		case ch <- string(body):
 		default:
 			// Nobody reads it (tests that click without gestureClick): never block the handler.
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPost && p == "/checkpoint":
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		cp := checkpoint{name: string(body), release: make(chan struct{})}
+		select {
+		case s.checkpoints <- cp:
+			select {
+			case <-cp.release:
+			case <-r.Context().Done():
+			}
+		case <-r.Context().Done():
 		}
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPost && p == "/log":

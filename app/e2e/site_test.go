@@ -78,6 +78,12 @@ var siteTitle = regexp.MustCompile(`localhost:\d+$`)
 // activation a socket to a new destination needs (see testdata/shared/gesture.js).
 func clickSite(t *testing.T, d *Display, x, y int) {
 	t.Helper()
+	d.ClickAt(t, waitSiteWindow(t, d), x, y)
+}
+
+// waitSiteWindow waits for a test site's window and returns its id.
+func waitSiteWindow(t *testing.T, d *Display) string {
+	t.Helper()
 	var win string
 	if !pollUntil(pageTimeout, func() bool {
 		for id := range hostileWindows(t, d, siteTitle) {
@@ -88,7 +94,7 @@ func clickSite(t *testing.T, d *Display, x, y int) {
 	}) {
 		t.Fatalf("no site window")
 	}
-	d.ClickAt(t, win, x, y)
+	return win
 }
 
 // gestureClick waits until a page of site waits for a click, then clicks the top left of the site

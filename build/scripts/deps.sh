@@ -10,6 +10,9 @@ packages=(
   xdotool x11-utils imagemagick         # tests drive real windows and take screenshots
   iproute2 util-linux                   # tests make network namespaces of their own (ip, unshare)
   ca-certificates
+  glib-networking                       # runtime dependency of the .deb (TLS for WebKit), so `dpkg -i` finds it
+  desktop-file-utils                    # desktop-file-validate for the package test
+  nsis                                  # makensis builds the Windows installer
 )
 
 missing=()
