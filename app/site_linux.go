@@ -60,10 +60,11 @@ type site struct {
 	pins       certPins
 
 	// GTK thread only.
-	view          *gtkView
-	pendingGen    uint64
-	gestures      map[string]bool
-	allowedHosts  map[string]bool
+	view       *gtkView
+	pendingGen uint64
+	gestures   map[string]bool
+	// pinRetries counts the reloads after a pinned certificate was allowed, per host and pin.
+	pinRetries    map[string]int
 	lastExternal  time.Time
 	trustPrompted map[string]bool
 }
@@ -88,7 +89,7 @@ func runSite(p *Profile, target siteURL) error {
 		relayWorld:    bindings.RelayWorld,
 		parentEnv:     parentEnv,
 		gestures:      map[string]bool{},
-		allowedHosts:  map[string]bool{},
+		pinRetries:    map[string]int{},
 		trustPrompted: map[string]bool{},
 	}
 	ent, err := loadEnterprise(enterpriseDir)
@@ -224,17 +225,20 @@ func (s *site) loadEvent(ev loadEvent, uri string) {
 }
 
 // tlsError handles a certificate failure of the main frame: a pinned certificate is allowed for its
-// host and the load retried; anything else shows the fingerprint and asks the user once.
+// host and the load retried (at most maxPinRetries times); anything else shows the fingerprint and asks the user once.
+const maxPinRetries = 3
+
 func (s *site) tlsError(uri, host string, der []byte) bool {
 	sha := fingerprint(der)
 	alog.Info("certificate not trusted", "host", host, "sha256", sha)
 	if s.pins.Pinned(host, sha) {
-		if s.allowedHosts[host+" "+sha] {
-			// Allowed once already and still failing: the pin cannot help; show the error.
+		// A load that was already under way when the certificate was allowed fails once more, so
+		// a few retries are normal; a pin that keeps failing cannot help, and the error shows.
+		if s.pinRetries[host+" "+sha] >= maxPinRetries {
 			s.view.showHTML(tlsErrorPage(host, s.origin, sha))
 			return true
 		}
-		s.allowedHosts[host+" "+sha] = true
+		s.pinRetries[host+" "+sha]++
 		if s.view.allowCertificate(der, host) {
 			alog.Info("pinned certificate accepted", "host", host)
 			onGTK(func() { s.view.loadURI(uri) })
@@ -256,7 +260,7 @@ func (s *site) tlsError(uri, host string, der []byte) bool {
 			return
 		}
 		onGTK(func() {
-			s.allowedHosts[host+" "+sha] = true
+			s.pinRetries[host+" "+sha]++
 			if s.view.allowCertificate(der, host) {
 				s.view.loadURI(uri)
 			}
