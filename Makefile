@@ -54,8 +54,11 @@ bench: build
 fuzz:
 	go test -run '^$$' -fuzz FuzzParseHost -fuzztime 30s ./policy/
 	go test -run '^$$' -fuzz FuzzParseFingerprint -fuzztime 30s ./policy/
+	go test -run '^$$' -fuzz FuzzParseGrants -fuzztime 30s ./policy/
+	go test -run '^$$' -fuzz FuzzParseEnterpriseFile -fuzztime 30s ./policy/
 	go test -run '^$$' -fuzz FuzzParseFrame -fuzztime 30s ./bindings/
 	go test -run '^$$' -fuzz FuzzDecodeOpen -fuzztime 30s ./bindings/
+	go test -run '^$$' -fuzz FuzzParsePeer -fuzztime 30s ./bindings/
 
 clean:
 	rm -rf build/bin

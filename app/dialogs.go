@@ -150,7 +150,7 @@ func servingSpec(p bindings.Prompt) dialogSpec {
 		spec.Rows = append(spec.Rows, [2]string{"Protocol", "UDP datagrams, unencrypted"})
 		spec.Note = "The site will be able to exchange datagrams with servers on the internet and join multicast groups (local network discovery). " +
 			"Devices on your own computer or local network that have not written to it first still need your permission. Allow it only if you trust this site."
-		spec.RememberLabel = "_Remember: allow " + site + " to use UDP " + port + " again"
+		spec.RememberLabel = "_Remember: allow " + site + " to use UDP on " + port + " again"
 	} else {
 		spec.Heading = site + " wants to receive connections on " + port
 		spec.Rows = append(spec.Rows, [2]string{"Protocol", "TCP server, unencrypted"})

@@ -163,3 +163,29 @@ func FuzzDecodeOpen(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePeer feeds arbitrary datagram frames to the peer-header parser: it must never panic, and
+// what it accepts must be a valid address and port (or none) whose header re-encodes to the input.
+func FuzzParsePeer(f *testing.F) {
+	for _, s := range []string{"\x00\x00\x00hi", "\x09127.0.0.1\x00\x35q", "\x03::1\xff\xff", "\x02", "", "\x05zzzzz\x00\x01"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		peer, data, err := parsePeer(in)
+		if err != nil {
+			return
+		}
+		if !peer.IsValid() {
+			if len(in) < 3 || in[0] != 0 || string(data) != string(in[3:]) {
+				t.Fatalf("accepted %q as a connected datagram", in)
+			}
+			return
+		}
+		if peer.Port() == 0 || peer.Addr().Zone() != "" || peer.Addr().Is4In6() {
+			t.Fatalf("accepted peer %v from %q", peer, in)
+		}
+		if want := len(in) - len(data); want < 4 {
+			t.Fatalf("header of %d bytes", want)
+		}
+	})
+}

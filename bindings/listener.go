@@ -34,18 +34,13 @@ func (sk *socket) listen(req OpenRequest, tgt target) {
 			sk.s.m.log.Info("backlog not applied", "error", err)
 		}
 	}
-	sk.mu.Lock()
-	if sk.done {
-		sk.mu.Unlock()
-		ln.Close()
+	if !sk.becomeOpen(ln, acceptWindow, func() {
+		sk.ln = ln
+		// A server has no writable: cancelling its readable is all it takes to end it.
+		sk.writeDone = true
+	}) {
 		return
 	}
-	sk.ln = ln
-	sk.open = true
-	// A server has no writable: cancelling its readable is all it takes to end it.
-	sk.writeDone = true
-	sk.readCredit = acceptWindow
-	sk.mu.Unlock()
 	info, _ := json.Marshal(openedInfo(ln.Addr(), nil))
 	sk.s.send(OpOpened, sk.id, info)
 	go sk.acceptLoop()
@@ -55,18 +50,11 @@ func (sk *socket) listen(req OpenRequest, tgt target) {
 // socket of its own, open from the start.
 func (sk *socket) acceptLoop() {
 	s := sk.s
+	ln := sk.ln
 	for {
-		sk.mu.Lock()
-		for sk.readCredit <= 0 && !sk.readStopped && !sk.done {
-			sk.cond.Wait()
-		}
-		if sk.done || sk.readStopped {
-			sk.mu.Unlock()
+		if _, ok := sk.awaitReadCredit(); !ok {
 			return
 		}
-		ln := sk.ln
-		sk.mu.Unlock()
-
 		conn, err := ln.AcceptTCP()
 		if err != nil {
 			sk.mu.Lock()

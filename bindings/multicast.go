@@ -37,34 +37,31 @@ func setMulticastOptions(c *net.UDPConn, req OpenRequest) error {
 	return nil
 }
 
+// groupMember is what ipv4.PacketConn and ipv6.PacketConn share for group membership.
+type groupMember interface {
+	JoinGroup(ifi *net.Interface, group net.Addr) error
+	LeaveGroup(ifi *net.Interface, group net.Addr) error
+	JoinSourceSpecificGroup(ifi *net.Interface, group, source net.Addr) error
+	LeaveSourceSpecificGroup(ifi *net.Interface, group, source net.Addr) error
+}
+
 // changeMembership joins or leaves a group (any-source when source is the zero Addr) on the
 // interface the routing table picks for it.
 func changeMembership(c *net.UDPConn, join bool, group, source netip.Addr) error {
-	g := &net.UDPAddr{IP: group.AsSlice()}
-	var src *net.UDPAddr
-	if source.IsValid() {
-		src = &net.UDPAddr{IP: source.AsSlice()}
-	}
+	var p groupMember = ipv6.NewPacketConn(c)
 	if group.Is4() {
-		p := ipv4.NewPacketConn(c)
-		switch {
-		case join && src == nil:
-			return p.JoinGroup(nil, g)
-		case join:
-			return p.JoinSourceSpecificGroup(nil, g, src)
-		case src == nil:
-			return p.LeaveGroup(nil, g)
-		}
-		return p.LeaveSourceSpecificGroup(nil, g, src)
+		p = ipv4.NewPacketConn(c)
 	}
-	p := ipv6.NewPacketConn(c)
-	switch {
-	case join && src == nil:
-		return p.JoinGroup(nil, g)
-	case join:
-		return p.JoinSourceSpecificGroup(nil, g, src)
-	case src == nil:
+	g := &net.UDPAddr{IP: group.AsSlice()}
+	if !source.IsValid() {
+		if join {
+			return p.JoinGroup(nil, g)
+		}
 		return p.LeaveGroup(nil, g)
+	}
+	src := &net.UDPAddr{IP: source.AsSlice()}
+	if join {
+		return p.JoinSourceSpecificGroup(nil, g, src)
 	}
 	return p.LeaveSourceSpecificGroup(nil, g, src)
 }

@@ -37,7 +37,8 @@ const (
 	// ReadWindow is the number of bytes Go may send for one socket before the page returns credit.
 	// The page grants it implicitly at open; it matches the readable stream's high-water mark, so a
 	// page that stops reading stops Go reading the OS socket, and TCP then stops the remote sender.
-	ReadWindow = 1 << 20
+	// Like the write window, it is sized for the web view's millisecond credit cycle.
+	ReadWindow = 4 << 20
 )
 
 // Op identifies a frame type. Values below 0x80 travel from the page to Go, the others back.

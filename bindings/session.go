@@ -176,7 +176,7 @@ func (s *session) handle(f Frame) error {
 	case OpReadCredit:
 		sk.addReadCredit(f.Payload)
 	case OpControl:
-		go sk.control(f.Payload)
+		sk.control(f.Payload)
 	}
 	return nil
 }

@@ -411,20 +411,40 @@ func (sk *socket) connect(req OpenRequest, tgt target) {
 // `opened` reports; it returns false when the socket was closed meanwhile (and the connection with
 // it).
 func (sk *socket) attach(conn stream, tcp *net.TCPConn, tlsInfo *TLSInfo) ([]byte, bool) {
-	sk.mu.Lock()
-	if sk.done {
-		sk.mu.Unlock()
-		closeStream(conn)
+	if !sk.becomeOpen(conn, ReadWindow, func() { sk.conn, sk.tcp = conn, tcp }) {
 		return nil, false
 	}
-	sk.conn, sk.tcp = conn, tcp
-	sk.open = true
-	sk.readCredit = ReadWindow
-	sk.mu.Unlock()
 	info := openedInfo(tcp.LocalAddr(), tcp.RemoteAddr())
 	info.TLS = tlsInfo
 	b, _ := json.Marshal(info)
 	return b, true
+}
+
+// becomeOpen makes an operating-system socket this socket's, with its first read credit, unless
+// the page closed the socket meanwhile: then c is closed and the answer is false. set stores c; it
+// runs with sk.mu held.
+func (sk *socket) becomeOpen(c io.Closer, readCredit int64, set func()) bool {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	if sk.done {
+		c.Close()
+		return false
+	}
+	set()
+	sk.open = true
+	sk.readCredit = readCredit
+	return true
+}
+
+// awaitReadCredit waits until the page has room for more, and returns how much; ok is false once
+// the socket is done, the page stopped reading, or a STARTTLS upgrade takes the connection.
+func (sk *socket) awaitReadCredit() (credit int64, ok bool) {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	for sk.readCredit <= 0 && !sk.readStopped && !sk.done && !sk.sec.upgrading {
+		sk.cond.Wait()
+	}
+	return sk.readCredit, !sk.done && !sk.readStopped && !sk.sec.upgrading
 }
 
 // run grants the first write credit and starts moving bytes, once `opened` (or the accept that
@@ -573,28 +593,28 @@ func dialError(err error) *PageError {
 // built in place: the OS reads into the buffer just after the header, so data is copied once.
 func (sk *socket) readLoop() {
 	defer sk.loopDone()
-	buf := make([]byte, headerLen+MaxChunk)
-	buf[0] = byte(OpRecv)
-	binary.BigEndian.PutUint32(buf[1:headerLen], sk.id)
+	// The buffer starts small and grows while reads fill it: a thousand idle or chatty sockets
+	// then hold a few KiB each instead of 64 KiB, and a bulk transfer reaches full frames after
+	// two reads.
+	size := int64(initialReadBuffer)
+	buf := sk.frameBuffer(size)
+	conn := sk.conn
 	for {
-		sk.mu.Lock()
-		for sk.readCredit <= 0 && !sk.readStopped && !sk.done && !sk.sec.upgrading {
-			sk.cond.Wait()
-		}
-		if sk.done || sk.readStopped || sk.sec.upgrading {
-			sk.mu.Unlock()
+		credit, ok := sk.awaitReadCredit()
+		if !ok {
 			return
 		}
-		n := min(sk.readCredit, MaxChunk)
-		conn := sk.conn
-		sk.mu.Unlock()
-
+		n := min(credit, size)
 		k, err := conn.Read(buf[headerLen : headerLen+n])
 		if k > 0 {
 			sk.mu.Lock()
 			sk.readCredit -= int64(k)
 			sk.mu.Unlock()
 			sk.s.sendFrame(buf[:headerLen+k])
+			if int64(k) == size && size < MaxChunk {
+				size = min(size*4, MaxChunk)
+				buf = sk.frameBuffer(size)
+			}
 		}
 		if err != nil && sk.upgradingNow() {
 			return
@@ -620,6 +640,17 @@ func (sk *socket) readLoop() {
 			return
 		}
 	}
+}
+
+// initialReadBuffer is the read buffer a TCP socket starts with (see readLoop).
+const initialReadBuffer = 4 << 10
+
+// frameBuffer returns a buffer for an OpRecv frame of up to size data bytes, its header written.
+func (sk *socket) frameBuffer(size int64) []byte {
+	buf := make([]byte, headerLen+size)
+	buf[0] = byte(OpRecv)
+	binary.BigEndian.PutUint32(buf[1:headerLen], sk.id)
+	return buf
 }
 
 // writeLoop hands queued page data to the OS, all queued chunks in one vectored write, and returns

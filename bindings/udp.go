@@ -115,16 +115,9 @@ func bindError(err error) *PageError {
 func (sk *socket) startUDP(pc *net.UDPConn, bound bool) {
 	u := &udpState{pc: pc, bound: bound, heard: map[netip.AddrPort]bool{},
 		verdicts: map[netip.AddrPort]bool{}, groups: map[groupKey]bool{}}
-	sk.mu.Lock()
-	if sk.done {
-		sk.mu.Unlock()
-		pc.Close()
+	if !sk.becomeOpen(pc, ReadWindow, func() { sk.udp = u }) {
 		return
 	}
-	sk.udp = u
-	sk.open = true
-	sk.readCredit = ReadWindow
-	sk.mu.Unlock()
 	var remote net.Addr
 	if !bound {
 		remote = pc.RemoteAddr()
@@ -285,7 +278,8 @@ func (u *udpState) decidePeer(sk *socket, peer netip.AddrPort, granted bool) boo
 	return false
 }
 
-// control changes multicast group membership and answers the page.
+// control changes multicast group membership and answers the page. It runs on the session's read
+// loop: membership changes are quick system calls, and a page cannot pile them up in goroutines.
 func (sk *socket) control(payload []byte) {
 	var req ControlRequest
 	reply := func(perr *PageError) {

@@ -232,21 +232,25 @@ func nativeScale(addr string, n int) (map[string]float64, error) {
 }
 
 // processTreeMemory is the proportional set size of pid and its descendants (the app and its WebKit
-// processes), in bytes: shared pages count once across the tree, not once per process.
-func processTreeMemory(pid int) int64 {
+// processes), in bytes, in total and by process name: shared pages count once across the tree.
+func processTreeMemory(pid int) (int64, map[string]int64) {
 	pids := []int{pid}
 	for _, p := range descendants(pid) {
 		pids = append(pids, p.pid)
 	}
 	var total int64
+	byName := map[string]int64{}
 	for _, p := range pids {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/smaps_rollup")
 		if err != nil {
 			continue
 		}
-		total += smapsField(string(b), "Pss:") * 1024
+		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/comm")
+		pss := smapsField(string(b), "Pss:") * 1024
+		total += pss
+		byName[strings.TrimSpace(string(comm))] += pss
 	}
-	return total
+	return total, byName
 }
 
 // smapsField reads one "Name:   N kB" line of a smaps file, in kB.

@@ -69,10 +69,10 @@ func TestBench(t *testing.T) {
 		mark = answerConsent(t, d, app, mark, true)
 	}
 	// W5: memory with every socket open, against the same app just before.
-	before := processTreeMemory(app.PID)
+	before, beforeBy := processTreeMemory(app.PID)
 	heapBefore := lastHeap(app)
 	name, release := site.WaitCheckpoint(t, resultTimeout)
-	during := processTreeMemory(app.PID)
+	during, duringBy := processTreeMemory(app.PID)
 	app.WaitLogAfter(t, app.Mark(), regexp.MustCompile(`msg=memory heapAlloc=\d+ sockets=`+strconv.Itoa(size.Sockets)+`\b`), dialogTimeout)
 	heapDuring := lastHeap(app)
 	release()
@@ -90,6 +90,7 @@ func TestBench(t *testing.T) {
 		"treeMemoryBefore": before, "treeMemoryDuring": during,
 		"treeGrowthPerSocket": float64(during-before) / float64(size.Sockets),
 		"goHeapBefore":        heapBefore, "goHeapDuring": heapDuring,
+		"treeMemoryBeforeByProcess": beforeBy, "treeMemoryDuringByProcess": duringBy,
 	}
 	t.Logf("benchmark (%d rounds):\n%s", rounds, table.String())
 	if ok, _ := res.get("W5", "ok").(float64); int(ok) != size.Sockets {
@@ -231,6 +232,10 @@ func (b benchResults) String() string {
 		fmt.Fprintf(&sb, "W5 scale: page %v, native %v; app tree memory %.1f → %.1f MB (%.1f KB per socket); Go heap %.1f → %.1f MB\n",
 			b.W5["page"], b.W5["native"], mb(b.W5["treeMemoryBefore"]), mb(b.W5["treeMemoryDuring"]),
 			b.W5["treeGrowthPerSocket"].(float64)/1024, mb(b.W5["goHeapBefore"]), mb(b.W5["goHeapDuring"]))
+		before, _ := b.W5["treeMemoryBeforeByProcess"].(map[string]int64)
+		for name, n := range b.W5["treeMemoryDuringByProcess"].(map[string]int64) {
+			fmt.Fprintf(&sb, "  %s: %.1f → %.1f MB\n", name, float64(before[name])/1e6, float64(n)/1e6)
+		}
 	}
 	return sb.String()
 }

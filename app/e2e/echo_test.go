@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,12 +22,7 @@ func TestEchoBothShapes(t *testing.T) {
 	mark := answerConsent(t, d, app, 0, true)
 	gestureClick(t, d, site)
 	answerConsent(t, d, app, mark, false)
-	res := site.WaitResult(t, resultTimeout)
-	pretty, _ := json.MarshalIndent(res, "", "  ")
-	t.Logf("page result:\n%s", pretty)
-	if res["fatal"] != nil {
-		t.Fatalf("page failed: %v", res["fatal"])
-	}
+	res := waitPageResult(t, site, "")
 
 	r := pageResult(res)
 	get, expect := r.get, func(want any, path ...string) { t.Helper(); r.expect(t, want, path...) }

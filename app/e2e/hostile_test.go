@@ -8,7 +8,6 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -80,43 +79,15 @@ func hostileConsent(t *testing.T, d *Display, app *App, from int, allow bool) in
 	return i + 1
 }
 
-// hostileField walks a dotted path through a page result. JSON numbers arrive as float64.
+// hostileField walks a dotted path through a page result.
 func hostileField(res map[string]any, path string) any {
-	var v any = res
-	for _, p := range strings.Split(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
+	return pageResult(res).get(strings.Split(path, ".")...)
 }
 
 // hostileExpect compares a result field with want; ints are compared as the float64 JSON gives.
 func hostileExpect(t *testing.T, res map[string]any, path string, want any) {
 	t.Helper()
-	if n, ok := want.(int); ok {
-		want = float64(n)
-	}
-	if got := hostileField(res, path); got != want {
-		t.Errorf("page result %s = %v, want %v", path, got, want)
-	}
-}
-
-// hostileResult waits for the next page result, logs it and stops the test if the page failed.
-func hostileResult(t *testing.T, site *SiteServer, phase string) map[string]any {
-	t.Helper()
-	res := site.WaitResult(t, resultTimeout)
-	pretty, _ := json.MarshalIndent(res, "", "  ")
-	t.Logf("page result:\n%s", pretty)
-	if res["fatal"] != nil {
-		t.Fatalf("page failed: %v\n%v", res["fatal"], res["stack"])
-	}
-	if phase != "" && res["phase"] != phase {
-		t.Fatalf("page result is phase %v, want %q", res["phase"], phase)
-	}
-	return res
+	pageResult(res).expect(t, want, strings.Split(path, ".")...)
 }
 
 // hostileWindows returns the visible windows whose title matches re, by title. "xdotool search
@@ -262,7 +233,7 @@ func TestHostileWailsBridge(t *testing.T) {
 	d, app := openPinnedSite(t, site, "/index.html")
 	host := strings.TrimPrefix(site.Origin, "https://")
 
-	res := hostileResult(t, site, "attempts")
+	res := waitPageResult(t, site, "attempts")
 	for _, k := range []string{"quit", "retitle", "call", "browser"} {
 		// A post that does not throw reached a handler; that it returned is no proof it did nothing.
 		if hostileField(res, "attempts."+k+".threw") != true {
@@ -294,7 +265,7 @@ func TestHostileWailsBridge(t *testing.T) {
 
 	// Now the dialog-title spoof: the click is the page's cue.
 	d.ClickAt(t, win, 300, 300)
-	hostileResult(t, site, "spoofed")
+	waitPageResult(t, site, "spoofed")
 	want := "Socketeer: connection request — " + host
 	var title string
 	if !pollUntil(hostileStepTimeout, func() bool { title = hostileTitle(t, d, win); return title == want }) {
@@ -348,7 +319,7 @@ func TestHostileFrames(t *testing.T) {
 	}
 	clickSite(t, d, 900, 650)
 	hostileConsent(t, d, app, next, true)
-	res := hostileResult(t, site, "")
+	res := waitPageResult(t, site, "")
 
 	hostileExpect(t, res, "frames.same.data.api", "function")
 	hostileExpect(t, res, "frames.same.data.openTCPSocket", "function")
@@ -492,7 +463,7 @@ func TestHostileRelayForgery(t *testing.T) {
 			sinkAnswered = cur
 		}
 	}
-	res := hostileResult(t, site, "")
+	res := waitPageResult(t, site, "")
 
 	// A2: refused by Go, never by a dialog.
 	for _, k := range []string{"port0", "port70000", "portNegative", "portFraction", "portString",
@@ -590,7 +561,7 @@ func TestHostileSocketFlood(t *testing.T) {
 	d, app := openPinnedSite(t, site, fmt.Sprintf("/index.html?echo=%d", echoAddr.Port))
 	gestureClick(t, d, site)
 	hostileConsent(t, d, app, 0, true)
-	res := hostileResult(t, site, "")
+	res := waitPageResult(t, site, "")
 
 	hostileExpect(t, res, "opened", 1023)
 	hostileExpect(t, res, "rejected", 977)
@@ -730,7 +701,7 @@ func TestHostileNavigation(t *testing.T) {
 	// The page opens a socket, leaves it open and reloads.
 	gestureClick(t, d, site)
 	hostileConsent(t, d, app, 0, true)
-	res := hostileResult(t, site, "reloaded")
+	res := waitPageResult(t, site, "reloaded")
 	hostileExpect(t, res, "api", "function")
 	if !pollUntil(hostileStepTimeout, func() bool { return echoStats.Closed.Load() == 1 }) {
 		t.Errorf("the echo server saw %d of %d connections closed after the reload, want the page's one",
@@ -756,7 +727,7 @@ func TestHostileNavigation(t *testing.T) {
 	}
 	// The page is still there: it answers a real click.
 	d.ClickAt(t, hostileSiteWindow(t, d, site), 300, 300)
-	res = hostileResult(t, site, "after-navigation")
+	res = waitPageResult(t, site, "after-navigation")
 	hostileExpect(t, res, "origin", site.Origin)
 	hostileExpect(t, res, "api", "function")
 	if href, _ := res["href"].(string); !strings.HasPrefix(href, site.Origin+"/") {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -171,4 +172,19 @@ func (r pageResult) expect(t *testing.T, want any, path ...string) {
 	if got := r.get(path...); got != want {
 		t.Errorf("%v = %v, want %v", path, got, want)
 	}
+}
+
+// waitPageResult waits for the next page result, logs it and stops the test if the page failed.
+func waitPageResult(t *testing.T, site *SiteServer, phase string) map[string]any {
+	t.Helper()
+	res := site.WaitResult(t, resultTimeout)
+	pretty, _ := json.MarshalIndent(res, "", "  ")
+	t.Logf("page result:\n%s", pretty)
+	if res["fatal"] != nil {
+		t.Fatalf("page failed: %v\n%v", res["fatal"], res["stack"])
+	}
+	if phase != "" && res["phase"] != phase {
+		t.Fatalf("page result is phase %v, want %q", res["phase"], phase)
+	}
+	return res
 }

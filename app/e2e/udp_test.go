@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -26,12 +25,7 @@ func TestUDPAndServerSockets(t *testing.T) {
 		gestureClick(t, d, site)
 		mark = answerConsent(t, d, app, mark, true)
 	}
-	res := site.WaitResult(t, resultTimeout)
-	pretty, _ := json.MarshalIndent(res, "", "  ")
-	t.Logf("page result:\n%s", pretty)
-	if res["fatal"] != nil {
-		t.Fatalf("page failed: %v", res["fatal"])
-	}
+	res := waitPageResult(t, site, "")
 	r := pageResult(res)
 	expect := func(want any, path ...string) { t.Helper(); r.expect(t, want, path...) }
 

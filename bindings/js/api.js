@@ -36,7 +36,7 @@
 
   const OUT = 'socketeer:out';
   const IN = 'socketeer:in';
-  const READ_WINDOW = 1 << 20; // Go's initial read credit per socket (bindings.ReadWindow)
+  const READ_WINDOW = 4 << 20; // Go's initial read credit per socket (bindings.ReadWindow)
   const MAX_CHUNK = 65536;      // largest data frame (bindings.MaxChunk)
   const ACCEPT_WINDOW = 16;     // accepted connections a server's readable holds (bindings.acceptWindow)
   const sockets = new Map();
