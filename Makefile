@@ -53,6 +53,7 @@ bench: build
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzParseHost -fuzztime 30s ./policy/
+	go test -run '^$$' -fuzz FuzzParseFingerprint -fuzztime 30s ./policy/
 	go test -run '^$$' -fuzz FuzzParseGrants -fuzztime 30s ./policy/
 	go test -run '^$$' -fuzz FuzzParseEnterpriseFile -fuzztime 30s ./policy/
 	go test -run '^$$' -fuzz FuzzParseFrame -fuzztime 30s ./bindings/

@@ -155,6 +155,19 @@ func TestConsentSpec(t *testing.T) {
 	if strings.Contains(fmt.Sprint(spec.Rows), "organisation") {
 		t.Errorf("an unmanaged destination's dialog mentions a policy: %v", spec.Rows)
 	}
+	for _, c := range []struct {
+		p    bindings.Prompt
+		want string
+	}{
+		{bindings.Prompt{Origin: "https://app.example", Protocol: policy.TCP, Mode: policy.Connect, Host: "mail.example", Port: 993, TLS: true},
+			"TCP, encrypted (TLS)"},
+		{bindings.Prompt{Origin: "https://app.example", Protocol: policy.TCP, Mode: policy.Connect, Host: "mail.example", Port: 587, StartTLS: true},
+			"TCP, unencrypted until the site switches it to TLS (STARTTLS)"},
+	} {
+		if rows := fmt.Sprint(consentSpec(c.p).Rows); !strings.Contains(rows, c.want) {
+			t.Errorf("consent dialog for %+v does not say %q: %s", c.p, c.want, rows)
+		}
+	}
 	if spec.ArmDelay < armDelay || spec.DenyLabel != "_Deny" {
 		t.Errorf("consent dialog is not guarded: %+v", spec)
 	}

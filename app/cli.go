@@ -259,8 +259,17 @@ func trustList(pos []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ent, entErr := loadEnterprise(enterpriseDir)
+	if entErr != nil {
+		fmt.Fprintln(stdout, "warning: "+entErr.Error())
+	}
 	n := 0
 	for _, p := range profiles {
+		// The organisation's pins are marked as managed: the user cannot remove them.
+		for _, pin := range ent.PinsFor(p.Origin) {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\tmanaged\n", p.Origin, pin.Host, pin.SHA256)
+			n++
+		}
 		for _, pin := range p.Pins {
 			fmt.Fprintf(stdout, "%s\t%s\t%s\n", p.Origin, pin.Host, pin.SHA256)
 			n++

@@ -65,6 +65,9 @@ func consentSpec(p bindings.Prompt) dialogSpec {
 	if p.TLS {
 		proto = "TCP, encrypted (TLS)"
 	}
+	if p.StartTLS {
+		proto = "TCP, unencrypted until the site switches it to TLS (STARTTLS)"
+	}
 	verb := "open a connection to "
 	if p.Protocol == policy.UDP {
 		proto, verb = "UDP datagrams, unencrypted", "exchange UDP datagrams with "

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -31,7 +32,8 @@ func (b *dialogBroker) ask(ctx context.Context, s *site, kind string, spec dialo
 	b.mu.Unlock()
 	onGTK(func() {
 		s.view.showDialog(id, spec)
-		alog.Info("dialog shown", "kind", kind, "id", id)
+		// What the user was shown goes in the log, so a decision can be traced to its wording.
+		alog.Info("dialog shown", "kind", kind, "id", id, "rows", fmt.Sprint(spec.Rows))
 	})
 	select {
 	case a := <-ch:

@@ -58,6 +58,7 @@ type site struct {
 	bridgeHost string
 	bridgePEM  []byte
 	parentEnv  []string
+	pins       certPins
 
 	// GTK thread only.
 	view       *gtkView
@@ -101,6 +102,7 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 		// in front of whoever reads the log.
 		alog.Error("the organisation's socket policy is invalid, so the socket API is disabled", "error", err)
 	}
+	s.pins = certPins{origin: p.Origin, ent: ent}
 	s.mgr = bindings.NewManager(bindings.Config{
 		Origin:   p.Origin,
 		Prompter: newConsentPrompter(s, time.Duration(ent.PromptTimeoutSeconds())*time.Second),
@@ -108,6 +110,7 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 		Audit:    newAuditLog(filepath.Join(xdg.StateHome, "socketeer")),
 		Policy:   ent.Config(),
 		Log:      alog,
+		Pins:     s.pins,
 	})
 	go logMemory(s.mgr)
 	srv, err := bindings.NewServer(s.mgr)
@@ -243,7 +246,7 @@ const maxPinRetries = 3
 func (s *site) tlsError(uri, host string, der []byte) bool {
 	sha := fingerprint(der)
 	alog.Info("certificate not trusted", "host", host, "sha256", sha)
-	if s.profile.HasPin(host, sha) {
+	if s.pins.Pinned(host, sha) {
 		// A load that was already under way when the certificate was allowed fails once more, so
 		// a few retries are normal; a pin that keeps failing cannot help, and the error shows.
 		if s.pinRetries[host+" "+sha] >= maxPinRetries {

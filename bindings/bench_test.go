@@ -27,7 +27,11 @@ func benchSocket(b *testing.B, patternLen int, extra map[string]any) *streamer {
 // BenchmarkBridgeEcho streams 64 KiB chunks page → Go → echo → Go → page, pipelined within the
 // credit Go grants, and reports the echoed throughput.
 func BenchmarkBridgeEcho(b *testing.B) {
-	s := benchSocket(b, MaxChunk, nil)
+	benchEcho(b, benchSocket(b, MaxChunk, nil))
+}
+
+// benchEcho streams through s for the benchmark's b.N chunks of MaxChunk bytes.
+func benchEcho(b *testing.B, s *streamer) {
 	// The write window starts small and doubles while the page uses all of it; a few MiB first
 	// measure the steady state of a busy socket rather than its ramp-up.
 	if err := s.run(4 << 20); err != nil {

@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
@@ -20,6 +21,7 @@ func FuzzParseFrame(f *testing.F) {
 	f.Add(frameBytes(0x04, 4, nil))
 	f.Add(frameBytes(0x05, 5, []byte{0, 0, 1, 0}))
 	f.Add(frameBytes(0x06, 6, nil))
+	f.Add(frameBytes(0x10, 6, []byte{0, 0, 0, 7}))
 	f.Add(frameBytes(0x82, 7, []byte{1}))
 	f.Add(frameBytes(0x04, 0, nil))
 	f.Add([]byte{0x04, 0, 0})
@@ -61,6 +63,10 @@ func FuzzParseFrame(f *testing.F) {
 		case OpReadCredit:
 			if n != 4 {
 				t.Fatalf("accepted a %d-byte credit frame", n)
+			}
+		case OpStartTLS:
+			if n != 4 || binary.BigEndian.Uint32(fr.Payload) == 0 {
+				t.Fatalf("accepted a startTls frame with a %d-byte payload", n)
 			}
 		default:
 			t.Fatalf("accepted unknown op %#x", byte(fr.Op))

@@ -82,7 +82,7 @@ func (sk *socket) acceptLoop() {
 		}
 		// The socket API's default; Go's is on.
 		conn.SetNoDelay(false)
-		info, ok := child.attach(conn, "")
+		info, ok := child.attach(conn, conn, nil)
 		if !ok {
 			continue
 		}

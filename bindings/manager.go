@@ -32,6 +32,8 @@ type Prompt struct {
 	Addresses    []netip.Addr
 	LocalNetwork bool
 	TLS          bool
+	// StartTLS says the connection starts unencrypted and the page may upgrade it to TLS later.
+	StartTLS bool
 	// Managed says an organisation's policy rule covers this destination (the user still decides).
 	Managed bool
 }
@@ -93,6 +95,7 @@ type AuditRecord struct {
 	Mode      string   `json:"mode"`
 	Host      string   `json:"host"`
 	Port      int      `json:"port"`
+	TLS       bool     `json:"tls,omitempty"`
 	Addresses []string `json:"addresses,omitempty"`
 	// Verdict is the policy's: allow, deny or ask. Answer is the user's, for asks: allow or deny.
 	Verdict  string `json:"verdict"`
@@ -122,6 +125,8 @@ type Config struct {
 	MaxBuffered int64
 	// Resolver resolves host names; nil means the system resolver.
 	Resolver Resolver
+	// Pins may be nil: TLS sockets then accept only certificates the system roots verify.
+	Pins PinStore
 }
 
 // Manager owns every socket of one origin and enforces the origin's limits across all of its

@@ -53,6 +53,7 @@ const (
 	OpReadCredit   Op = 0x05 // payload: uint32, bytes the page has consumed and will accept again
 	OpShutdownRead Op = 0x06 // the page cancelled the readable: stop reading
 	OpControl      Op = 0x07 // payload: JSON ControlRequest (multicast group membership)
+	OpStartTLS     Op = 0x10 // payload: uint32, the new id the upgraded socket takes (see tls.go)
 )
 
 // Go to page.
@@ -123,6 +124,13 @@ func ParseFrame(b []byte) (Frame, error) {
 		if len(f.Payload) != 4 {
 			return Frame{}, fmt.Errorf("%w: credit frame of %d bytes", ErrProtocol, len(f.Payload))
 		}
+	case OpStartTLS:
+		if len(f.Payload) != 4 || binary.BigEndian.Uint32(f.Payload) == 0 {
+			return Frame{}, fmt.Errorf("%w: startTls frame without a new socket id", ErrProtocol)
+		}
+		if binary.BigEndian.Uint32(f.Payload) >= FirstAcceptedID {
+			return Frame{}, fmt.Errorf("%w: startTls to socket id %d, which is Go's to give", ErrProtocol, binary.BigEndian.Uint32(f.Payload))
+		}
 	default:
 		return Frame{}, fmt.Errorf("%w: unknown op %#x", ErrProtocol, byte(f.Op))
 	}
@@ -153,6 +161,10 @@ type OpenRequest struct {
 	SendBufferSize    *uint64 `json:"sendBufferSize"`
 	ReceiveBufferSize *uint64 `json:"receiveBufferSize"`
 	DNSQueryType      string  `json:"dnsQueryType"`
+	// SecureTransport, SNI and ALPN ask for TLS; see tls.go.
+	SecureTransport string   `json:"secureTransport"`
+	SNI             string   `json:"sni"`
+	ALPN            []string `json:"alpn"`
 	// Serving sockets: bound UDP and TCP servers.
 	LocalAddress *string  `json:"localAddress"`
 	LocalPort    *float64 `json:"localPort"`
@@ -206,6 +218,9 @@ func DecodeOpen(payload []byte) (OpenRequest, error) {
 		err = checkOptions(given, "TCPSocket", serverOnly, localOptions, multicastOptions)
 		if err == nil {
 			err = validateRemote(&r, given)
+		}
+		if err == nil {
+			err = checkTLSOptions(&r)
 		}
 	case KindUDP:
 		err = validateUDP(&r, given)
@@ -290,7 +305,7 @@ const maxBacklog = 4096
 var (
 	remoteOptions    = []string{"remoteAddress", "remotePort", "dnsQueryType"}
 	localOptions     = []string{"localAddress", "localPort", "ipv6Only"}
-	tcpOnly          = []string{"noDelay", "keepAlive", "keepAliveDelay"}
+	tcpOnly          = []string{"noDelay", "keepAlive", "keepAliveDelay", "secureTransport", "sni", "alpn"}
 	serverOnly       = []string{"backlog"}
 	bufferOptions    = []string{"sendBufferSize", "receiveBufferSize"}
 	multicastOptions = []string{"multicastTimeToLive", "multicastLoopback", "multicastAllowAddressSharing"}
@@ -408,6 +423,8 @@ type OpenedInfo struct {
 	RemotePort    int    `json:"remotePort,omitempty"`
 	LocalAddress  string `json:"localAddress"`
 	LocalPort     int    `json:"localPort"`
+	// TLS describes the session of a TLS socket; it is absent on plaintext sockets.
+	TLS *TLSInfo `json:"tls,omitempty"`
 }
 
 // AcceptedInfo announces a connection a server socket accepted, under the socket id Go chose.

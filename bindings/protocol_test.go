@@ -43,6 +43,7 @@ func TestParseFrame(t *testing.T) {
 		{"read credit zero", frameBytes(0x05, 8, []byte{0, 0, 0, 0}), true, Frame{OpReadCredit, 8, []byte{0, 0, 0, 0}}},
 		{"shutdown read", frameBytes(0x06, 9, nil), true, Frame{OpShutdownRead, 9, []byte{}}},
 		{"largest id", frameBytes(0x04, 0xffffffff, nil), true, Frame{OpClose, 0xffffffff, []byte{}}},
+		{"start tls", frameBytes(0x10, 3, []byte{0, 0, 0, 4}), true, Frame{OpStartTLS, 3, []byte{0, 0, 0, 4}}},
 
 		// Frames shorter than the header.
 		{"empty", nil, false, Frame{}},
@@ -67,6 +68,11 @@ func TestParseFrame(t *testing.T) {
 		{"shutdown with payload", frameBytes(0x03, 1, []byte{0}), false, Frame{}},
 		{"close with payload", frameBytes(0x04, 1, []byte{0}), false, Frame{}},
 		{"shutdown read with payload", frameBytes(0x06, 1, []byte{0}), false, Frame{}},
+
+		// A STARTTLS upgrade names the new socket's id, which is never 0.
+		{"start tls without new id", frameBytes(0x10, 1, nil), false, Frame{}},
+		{"start tls new id 0", frameBytes(0x10, 1, []byte{0, 0, 0, 0}), false, Frame{}},
+		{"start tls long", frameBytes(0x10, 1, []byte{0, 0, 0, 0, 2}), false, Frame{}},
 	}
 	// Unknown ops, including every Go-to-page op: a page must never be able to speak Go's half.
 	for _, op := range []byte{0x00, 0x08, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0xff} {

@@ -154,8 +154,11 @@ func (m *Manager) serve(ws *websocket.Conn) {
 // handle dispatches one frame. Frames for a socket id that is not (or no longer) open are ignored:
 // the page may legitimately race a close against data already in flight.
 func (s *session) handle(f Frame) error {
-	if f.Op == OpOpen {
+	switch f.Op {
+	case OpOpen:
 		return s.open(f)
+	case OpStartTLS:
+		return s.startTLS(f)
 	}
 	sk := s.get(f.ID)
 	if sk == nil {

@@ -33,12 +33,14 @@ type socket struct {
 	cancel  context.CancelFunc
 
 	mu   sync.Mutex
-	cond *sync.Cond // signalled on every state change; waited on by the reader and the writer
-	conn *net.TCPConn
+	cond *sync.Cond       // signalled on every state change; waited on by the reader and the writer
+	conn stream           // the TCP connection, or TLS over it
+	tcp  *net.TCPConn     // the OS socket under conn
 	udp  *udpState        // set for UDP sockets
 	ln   *net.TCPListener // set for server sockets
 	open bool
 	done bool
+	sec  secureState // TLS settings and the STARTTLS upgrade (tls.go)
 
 	// Read side: Go may send readCredit more bytes before the page returns credit.
 	readCredit  int64
@@ -74,10 +76,13 @@ type target struct {
 	host  policy.Host
 	port  int
 	addrs []netip.Addr
+	tls   bool
 }
 
+// key names the destination for the page's own memory of answers; TLS is part of it, as in grants
+// (threat: downgrade, an answer for an encrypted connection reused for a plaintext one).
 func (t target) key() string {
-	return fmt.Sprintf("%s|%s|%s|%d", t.proto, t.mode, t.host.Name, t.port)
+	return fmt.Sprintf("%s|%s|%s|%d|%t", t.proto, t.mode, t.host.Name, t.port, t.tls)
 }
 
 func (t target) display() string {
@@ -111,7 +116,8 @@ func (sk *socket) start(payload []byte) {
 		return
 	}
 	proto, mode := kindOf(req)
-	tgt := target{proto: proto, mode: mode}
+	sk.sec = secureState{mode: req.SecureTransport, sni: req.SNI, alpn: req.ALPN}
+	tgt := target{proto: proto, mode: mode, tls: req.SecureTransport == secureOn}
 	// Without an address the user chooses the destination in the dialog: there is nothing to decide
 	// on before asking, and the page learns only what the user chose.
 	dec := policy.Decision{Verdict: policy.Ask, Reason: "needs-address"}
@@ -216,7 +222,7 @@ func (sk *socket) lookup(tgt target, queryType string) (target, error) {
 // request is what the policy knows of a connection to tgt from this origin.
 func (sk *socket) request(tgt target) policy.Request {
 	return policy.Request{Origin: sk.s.m.cfg.Origin, Protocol: tgt.proto, Mode: tgt.mode,
-		Host: tgt.host, Port: tgt.port, Addresses: tgt.addrs}
+		Host: tgt.host, Port: tgt.port, Addresses: tgt.addrs, TLS: tgt.tls}
 }
 
 // decide asks the policy about a destination, counting grants the page or the profile holds.
@@ -267,7 +273,7 @@ func (sk *socket) audit(tgt target, dec policy.Decision, answer string) {
 		return
 	}
 	r := AuditRecord{Origin: m.cfg.Origin, Protocol: string(tgt.proto), Mode: string(tgt.mode),
-		Host: tgt.host.Name, Port: tgt.port, Verdict: dec.Verdict.String(), Reason: string(dec.Reason), Answer: answer}
+		Host: tgt.host.Name, Port: tgt.port, TLS: tgt.tls, Verdict: dec.Verdict.String(), Reason: string(dec.Reason), Answer: answer}
 	for _, a := range tgt.addrs {
 		r.Addresses = append(r.Addresses, a.String())
 	}
@@ -322,6 +328,7 @@ func (sk *socket) consent(key string, tgt target, dec policy.Decision, activatio
 		a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
 			Origin: m.cfg.Origin, Protocol: tgt.proto, Mode: tgt.mode, Host: tgt.host.Name, Port: tgt.port,
 			Addresses: tgt.addrs, LocalNetwork: dec.LocalNetwork, Managed: dec.Managed,
+			TLS: tgt.tls, StartTLS: sk.sec.mode == secureStartTLS,
 		})
 		// A prompt that was shown and not allowed (denied, closed, timed out) is a denial.
 		if err == nil || errors.Is(err, context.DeadlineExceeded) {
@@ -390,24 +397,38 @@ func (sk *socket) connect(req OpenRequest, tgt target) {
 		sk.startUDP(uc, false)
 		return
 	}
-	if info, ok := sk.attach(conn.(*net.TCPConn), net.JoinHostPort(tgt.host.Name, strconv.Itoa(tgt.port))); ok {
+	tc := conn.(*net.TCPConn)
+	sk.sec.host = tgt.host
+	if sk.sec.mode == secureOn {
+		sk.runTLS(tc)
+		return
+	}
+	if info, ok := sk.attach(tc, tc, nil); ok {
 		sk.s.send(OpOpened, sk.id, info)
 		sk.run()
 	}
 }
 
-// attach makes an established TCP connection this socket's and returns what `opened` reports; it
-// returns false when the socket was closed meanwhile (and the connection with it). dest is the
-// destination the page asked for, for the inspector ("" for an accepted connection).
-func (sk *socket) attach(conn *net.TCPConn, dest string) ([]byte, bool) {
+// attach makes an established stream (over the TCP connection tcp) this socket's and returns what
+// `opened` reports; it returns false when the socket was closed meanwhile (and the connection with
+// it). The inspector shows the host the page asked for, or the peer of an accepted connection.
+func (sk *socket) attach(conn stream, tcp *net.TCPConn, tlsInfo *TLSInfo) ([]byte, bool) {
+	remote := tcp.RemoteAddr().(*net.TCPAddr)
+	dest := ""
+	if sk.sec.host.Name != "" {
+		dest = net.JoinHostPort(sk.sec.host.Name, strconv.Itoa(remote.Port))
+	}
 	if !sk.becomeOpen(conn, ReadWindow, func() {
-		sk.conn = conn
-		sk.inspectAs("tcp", dest, conn.RemoteAddr().String())
+		sk.conn, sk.tcp = conn, tcp
+		sk.inspectAs("tcp", dest, remote.String())
+		sk.inspect.tls = tlsInfo != nil
 	}) {
 		return nil, false
 	}
-	info, _ := json.Marshal(openedInfo(conn.LocalAddr(), conn.RemoteAddr()))
-	return info, true
+	info := openedInfo(tcp.LocalAddr(), tcp.RemoteAddr())
+	info.TLS = tlsInfo
+	b, _ := json.Marshal(info)
+	return b, true
 }
 
 // becomeOpen makes an operating-system socket this socket's, with its first read credit, unless
@@ -427,19 +448,22 @@ func (sk *socket) becomeOpen(c io.Closer, readCredit int64, set func()) bool {
 }
 
 // awaitReadCredit waits until the page has room for more, and returns how much; ok is false once
-// the socket is done or the page stopped reading.
+// the socket is done, the page stopped reading, or a STARTTLS upgrade takes the connection.
 func (sk *socket) awaitReadCredit() (credit int64, ok bool) {
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
-	for sk.readCredit <= 0 && !sk.readStopped && !sk.done {
+	for sk.readCredit <= 0 && !sk.readStopped && !sk.done && !sk.sec.upgrading {
 		sk.cond.Wait()
 	}
-	return sk.readCredit, !sk.done && !sk.readStopped
+	return sk.readCredit, !sk.done && !sk.readStopped && !sk.sec.upgrading
 }
 
 // run grants the first write credit and starts moving bytes, once `opened` (or the accept that
 // announced the socket) is on its way to the page.
 func (sk *socket) run() {
+	sk.mu.Lock()
+	sk.sec.loops = 2
+	sk.mu.Unlock()
 	sk.regrant()
 	go sk.readLoop()
 	go sk.writeLoop()
@@ -579,6 +603,7 @@ func dialError(err error) *PageError {
 // readLoop moves bytes from the OS socket to the page while the page has credit left. The frame is
 // built in place: the OS reads into the buffer just after the header, so data is copied once.
 func (sk *socket) readLoop() {
+	defer sk.loopDone()
 	// The buffer starts small and grows while reads fill it: a thousand idle or chatty sockets
 	// then hold a few KiB each instead of 64 KiB, and a bulk transfer reaches full frames after
 	// two reads.
@@ -602,6 +627,9 @@ func (sk *socket) readLoop() {
 				size = min(size*4, MaxChunk)
 				buf = sk.frameBuffer(size)
 			}
+		}
+		if err != nil && sk.upgradingNow() {
+			return
 		}
 		if err == io.EOF {
 			sk.s.send(OpEOF, sk.id, nil)
@@ -640,22 +668,24 @@ func (sk *socket) frameBuffer(size int64) []byte {
 // writeLoop hands queued page data to the OS, all queued chunks in one vectored write, and returns
 // the credit as the OS takes it.
 func (sk *socket) writeLoop() {
+	defer sk.loopDone()
 	m := sk.s.m
 	for {
 		sk.mu.Lock()
-		for len(sk.queue) == 0 && !sk.wshut && !sk.done {
+		for len(sk.queue) == 0 && !sk.wshut && !sk.done && !sk.sec.upgrading {
 			sk.cond.Wait()
 		}
-		if sk.done {
+		// An upgrade waits until what the page sent before startTls() has gone out.
+		if sk.done || (sk.sec.upgrading && len(sk.queue) == 0) {
 			sk.mu.Unlock()
 			return
 		}
 		if len(sk.queue) == 0 && sk.wshut {
-			conn := sk.conn
+			conn, tcp := sk.conn, sk.tcp
 			sk.mu.Unlock()
 			var err error
 			if conn != nil {
-				err = conn.CloseWrite()
+				err = halfClose(conn, tcp)
 			}
 			sk.mu.Lock()
 			sk.writeDone = true
@@ -782,7 +812,7 @@ func (sk *socket) stopReading() {
 		return
 	}
 	sk.readStopped = true
-	conn := sk.conn
+	conn := sk.tcp
 	clean := sk.writeDone
 	sk.cond.Broadcast()
 	sk.mu.Unlock()
@@ -824,7 +854,7 @@ func (sk *socket) finish(perr *PageError) {
 
 	sk.cancel()
 	if conn != nil {
-		conn.Close()
+		closeStream(conn)
 	}
 	if ln != nil {
 		ln.Close()

@@ -33,6 +33,45 @@ interface TCPSocketOptions {
   receiveBufferSize?: number;
   /** Resolve the host name to IPv4 or IPv6 addresses only. */
   dnsQueryType?: SocketDnsQueryType;
+  /** TLS: "on" from the first byte (`opened` resolves after the handshake), "starttls" to upgrade later with `startTls()`. Default "off". */
+  secureTransport?: SecureTransport;
+  /** The older spelling: true is secureTransport "on", false is "off". Must agree with secureTransport (TypeError). */
+  useSecureTransport?: boolean;
+  /**
+   * Server name sent in the TLS ClientHello (a DNS name, not an address). Defaults to the host name.
+   * It never changes which host the certificate is verified for: always the one the user allowed.
+   */
+  sni?: string;
+  /** ALPN protocols to offer, most preferred first: at most 16, each 1 to 255 bytes. */
+  alpn?: Iterable<string>;
+}
+
+/** How a TCP socket is protected: "starttls" opens in plaintext and upgrades with `startTls()`. */
+type SecureTransport = "off" | "on" | "starttls";
+
+/** The server's leaf certificate, as Socketeer verified it. */
+interface TLSPeerCertificate {
+  /** Distinguished name, e.g. "CN=mail.example,O=Example". */
+  subject: string;
+  issuer: string;
+  /** ISO 8601, UTC. */
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 of the DER encoding, colon-separated uppercase pairs: "3F:A2:…:9C". */
+  sha256Fingerprint: string;
+  /** True when the certificate was accepted because the profile or the organisation pins it. */
+  pinned: boolean;
+}
+
+/** The negotiated TLS session of a TLS socket. */
+interface TLSInfo {
+  /** "TLS 1.3" or "TLS 1.2". */
+  version: string;
+  /** IANA cipher suite name, e.g. "TLS_AES_128_GCM_SHA256". */
+  cipherSuite: string;
+  /** The ALPN protocol the server chose, or null. */
+  alpnProtocol: string | null;
+  peerCertificate: TLSPeerCertificate;
 }
 
 /** What `TCPSocket.opened` resolves to. Addresses are the ones the operating system reports. */
@@ -46,6 +85,8 @@ interface TCPSocketOpenInfo {
   remotePort: number;
   localAddress: string;
   localPort: number;
+  /** On TLS sockets only: the negotiated session and the server's certificate. */
+  tls?: TLSInfo;
 }
 
 /** A TCP connection: `new TCPSocket(host, port, options)`, `navigator.openTCPSocket(…)`, or accepted by a `TCPServerSocket`. */
@@ -70,6 +111,15 @@ declare class TCPSocket {
   readonly remotePort: number | null;
   readonly localAddress: string | null;
   readonly localPort: number | null;
+  /**
+   * On a socket opened with secureTransport "starttls": hands the connection to a new TCPSocket,
+   * returned at once, whose `opened` resolves when the TLS handshake is done (and rejects with a
+   * NetworkError whose message starts "TLS: " when it fails). This socket's readable closes, its
+   * writable errors, and its `closed` resolves once the connection has moved. Throws
+   * InvalidStateError when the socket was not opened with "starttls", when called a second time,
+   * before `opened`, or after the socket's streams ended.
+   */
+  startTls(): TCPSocket;
 }
 
 // ---------------------------------------------------------------------------------------------

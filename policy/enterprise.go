@@ -84,6 +84,8 @@ type EnterpriseFile struct {
 	AllowPrivate *bool `json:"allowPrivate"`
 	// PromptTimeoutSeconds shortens the consent dialog's timeout: 1 to 60.
 	PromptTimeoutSeconds *int `json:"promptTimeoutSeconds"`
+	// CertificatePins trust one certificate for one host in some sites' profiles; see pins.go.
+	CertificatePins []CertPin `json:"certificatePins"`
 }
 
 // DestRule is one destination rule in a policy file.
@@ -104,9 +106,12 @@ var enterpriseKeys = jsonKeys{
 	top: map[string]bool{
 		"disabled": true, "allowOrigins": true, "blockOrigins": true, "allowDestinations": true,
 		"blockDestinations": true, "preGrants": true, "allowPort443": true, "allowPrivate": true,
-		"promptTimeoutSeconds": true,
+		"promptTimeoutSeconds": true, "certificatePins": true,
 	},
-	inner: map[string]bool{"origins": true, "hosts": true, "cidrs": true, "ports": true, "protocols": true},
+	// "host" and "sha256" are the keys of a certificate pin; a destination rule that has them is
+	// still refused, by the decoder.
+	inner: map[string]bool{"origins": true, "hosts": true, "cidrs": true, "ports": true, "protocols": true,
+		"host": true, "sha256": true},
 }
 
 // EnterpriseFileError reports a policy file that cannot be used. The app must then fail closed:
@@ -178,6 +183,7 @@ type Enterprise struct {
 	blockDests   []destRule
 	preGrants    []destRule
 	preGrantSrc  []DestRule
+	pins         []certPin
 }
 
 // MergeEnterprise combines policy files. A deny anywhere wins: Disabled true in any file disables
@@ -209,6 +215,7 @@ func MergeEnterprise(files []EnterpriseFile) Enterprise {
 		e.blockDests = append(e.blockDests, c.blockDests...)
 		e.preGrants = append(e.preGrants, c.preGrants...)
 		e.preGrantSrc = append(e.preGrantSrc, copyRules(f.PreGrants)...)
+		e.pins = append(e.pins, c.pins...)
 	}
 	return e
 }
@@ -241,7 +248,7 @@ func (e Enterprise) Config() Config {
 func (e Enterprise) IsZero() bool {
 	return !e.disabled && !e.invalid && e.allowPort443 == unset && e.allowPrivate == unset && e.timeout == 0 &&
 		len(e.allowOrigins) == 0 && len(e.blockOrigins) == 0 && len(e.allowDests) == 0 &&
-		len(e.blockDests) == 0 && len(e.preGrants) == 0
+		len(e.blockDests) == 0 && len(e.preGrants) == 0 && len(e.pins) == 0
 }
 
 // PreGrantsFor returns, as written, the pre-grant rules whose origins cover origin, for
@@ -556,6 +563,7 @@ type destRule struct {
 type compiledFile struct {
 	allowOrigins, blockOrigins        []originPattern
 	allowDests, blockDests, preGrants []destRule
+	pins                              []certPin
 }
 
 func compileFile(f EnterpriseFile) (compiledFile, error) {
@@ -574,6 +582,9 @@ func compileFile(f EnterpriseFile) (compiledFile, error) {
 		return c, err
 	}
 	if c.preGrants, err = compileRules("preGrants", f.PreGrants, true); err != nil {
+		return c, err
+	}
+	if c.pins, err = compilePins(f.CertificatePins); err != nil {
 		return c, err
 	}
 	// Threat: a policy that lengthens the prompt — the 60-second default bounds how long a page

@@ -364,11 +364,25 @@ type EchoStats struct {
 // connections are closed in t.Cleanup.
 func StartEchoServer(t testing.TB) (addr *net.TCPAddr, stats *EchoStats) {
 	t.Helper()
+	stats = &EchoStats{}
+	addr = serveLoopback(t, func(c *net.TCPConn) {
+		stats.Accepted.Add(1)
+		echo(c, stats)
+		c.Close()
+		stats.Closed.Add(1)
+	})
+	return addr, stats
+}
+
+// serveLoopback accepts TCP connections on 127.0.0.1 and runs handle on each in a goroutine of
+// its own. When the test ends it stops accepting, closes the connections still open and waits
+// for every handler to return.
+func serveLoopback(t testing.TB, handle func(*net.TCPConn)) *net.TCPAddr {
+	t.Helper()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		t.Fatalf("e2e: echo listen: %v", err)
+		t.Fatalf("e2e: listen: %v", err)
 	}
-	stats = &EchoStats{}
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -382,16 +396,14 @@ func StartEchoServer(t testing.TB) (addr *net.TCPAddr, stats *EchoStats) {
 			if err != nil {
 				return
 			}
-			stats.Accepted.Add(1)
 			mu.Lock()
 			conns[c] = struct{}{}
 			mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				echo(c, stats)
+				handle(c)
 				c.Close()
-				stats.Closed.Add(1)
 				mu.Lock()
 				delete(conns, c)
 				mu.Unlock()
@@ -407,7 +419,7 @@ func StartEchoServer(t testing.TB) (addr *net.TCPAddr, stats *EchoStats) {
 		mu.Unlock()
 		wg.Wait()
 	})
-	return ln.Addr().(*net.TCPAddr), stats
+	return ln.Addr().(*net.TCPAddr)
 }
 
 // echo copies c to itself until the client stops sending, then half-closes.

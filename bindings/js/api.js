@@ -77,6 +77,7 @@
       if (q !== 'ipv4' && q !== 'ipv6') throw new TE('dnsQueryType must be "ipv4" or "ipv6"');
       r.dnsQueryType = q;
     }
+    tlsOptions(o, r);
     return r;
   }
   function copyBytes(chunk, what) {
@@ -212,9 +213,10 @@
   }
 
   // Core is one socket's protocol state, shared by every API shape. kind is 'tcp', 'udp' or
-  // 'tcp-server'; accepted TCP connections are made by acceptedCore, already open.
+  // 'tcp-server'; accepted TCP connections are made by acceptedCore, already open. A core made by
+  // startTls() takes over the connection of the core it upgrades (upgradeOf) instead of opening one.
   class Core {
-    constructor(kind, options, id) {
+    constructor(kind, options, id, upgradeOf) {
       this.kind = kind;
       this.bound = kind === 'udp' && options.localAddress !== undefined;
       this.id = id || nextId++;
@@ -235,8 +237,11 @@
       this.closed.catch(() => {});
       this.replies = new Map();
       this.nextSeq = 1;
+      this.secureTransport = options.secureTransport || 'off';
+      this.upgraded = false;
       sockets.set(this.id, this);
-      if (!id) post({ op: 'open', id: this.id, kind, options });
+      if (upgradeOf) post({ op: 'startTls', id: upgradeOf.id, newId: this.id });
+      else if (!id) post({ op: 'open', id: this.id, kind, options });
     }
 
     receive(m) {
@@ -303,6 +308,7 @@
       this.info.localAddress = String(info.localAddress);
       this.info.localPort = Number(info.localPort);
       if (this.bound) this.info.multicastController = new MulticastController(this);
+      if (info.tls) this.info.tls = tlsInfo(info.tls);
       this.resolveOpened(this.info);
     }
 
@@ -440,7 +446,8 @@
 
     close() {
       if (this.state === 'opening') return P.reject(new DOMEx('the socket is not open yet', 'InvalidStateError'));
-      if (this.state !== 'open') return this.closed;
+      // An upgraded socket's connection belongs to its TLS successor; it closes by itself.
+      if (this.state !== 'open' || this.upgraded) return this.closed;
       if (this.readable.locked || (this.writable && this.writable.locked)) {
         return P.reject(new DOMEx('a stream of the socket is locked', 'InvalidStateError'));
       }
@@ -448,6 +455,89 @@
       return this.closed;
     }
   }
+
+  // ---- TLS (secureTransport, sni, alpn, startTls) ----
+  const MODES = { on: 'on', off: 'off', starttls: 'starttls' };
+  const utf8 = new TextEncoder();
+
+  // tlsOptions converts the TLS options: secureTransport ("on", "off", "starttls"), the older
+  // boolean useSecureTransport, sni and alpn. Go checks all of it again.
+  function tlsOptions(o, r) {
+    let mode;
+    if (o.secureTransport !== undefined) {
+      mode = MODES[String(o.secureTransport)];
+      if (typeof mode !== 'string') throw new TE('secureTransport must be "on", "off" or "starttls"');
+    }
+    if (o.useSecureTransport !== undefined) {
+      const alias = o.useSecureTransport ? 'on' : 'off';
+      if (mode !== undefined && (mode === 'on') !== (alias === 'on')) {
+        throw new TE('secureTransport and useSecureTransport disagree');
+      }
+      if (mode === undefined) mode = alias;
+    }
+    if (mode !== undefined) r.secureTransport = mode;
+    const secure = mode === 'on' || mode === 'starttls';
+    if (o.sni !== undefined) {
+      if (!secure) throw new TE('sni needs secureTransport "on" or "starttls"');
+      r.sni = String(o.sni);
+      if (r.sni === '') throw new TE('sni must not be empty');
+    }
+    if (o.alpn !== undefined) {
+      if (!secure) throw new TE('alpn needs secureTransport "on" or "starttls"');
+      if (o.alpn === null || typeof o.alpn !== 'object' || typeof o.alpn[Symbol.iterator] !== 'function') {
+        throw new TE('alpn must be a sequence of protocol names');
+      }
+      const list = [];
+      for (const p of o.alpn) {
+        const name = String(p);
+        const n = utf8.encode(name).byteLength;
+        if (n < 1 || n > 255) throw new TE('every alpn protocol must be 1 to 255 bytes long');
+        list.push(name);
+        if (list.length > 16) throw new TE('alpn lists at most 16 protocols');
+      }
+      r.alpn = list;
+    }
+  }
+
+  // tlsInfo is what `opened` reports about a TLS session.
+  function tlsInfo(t) {
+    const c = t.peerCertificate || {};
+    return {
+      version: String(t.version),
+      cipherSuite: String(t.cipherSuite),
+      alpnProtocol: t.alpnProtocol ? String(t.alpnProtocol) : null,
+      peerCertificate: {
+        subject: String(c.subject),
+        issuer: String(c.issuer),
+        validFrom: String(c.validFrom),
+        validTo: String(c.validTo),
+        sha256Fingerprint: String(c.sha256Fingerprint),
+        pinned: !!c.pinned,
+      },
+    };
+  }
+
+  // startTls hands this socket's connection to a new core that opens once the TLS handshake is
+  // done. This socket's streams end here: its readable closes (what was already received can still
+  // be read) and its writable errors.
+  Core.prototype.startTls = function startTls() {
+    if (this.secureTransport !== 'starttls') {
+      throw new DOMEx('startTls() needs a socket opened with secureTransport: "starttls"', 'InvalidStateError');
+    }
+    if (this.upgraded) throw new DOMEx('startTls() was already called on this socket', 'InvalidStateError');
+    if (this.state !== 'open') throw new DOMEx('the socket is not open', 'InvalidStateError');
+    if (this.readDone || this.writeDone) throw new DOMEx("the socket's streams are closed", 'InvalidStateError');
+    this.upgraded = true;
+    const next = new Core('tcp', { secureTransport: 'on' }, undefined, this);
+    this.readDone = true;
+    this.closeReadable();
+    this.writeDone = true;
+    try {
+      this.writeCtl.error(new DOMEx('the socket was upgraded to TLS; use the socket startTls() returned', 'InvalidStateError'));
+    } catch (e) { /* done */ }
+    return next;
+  };
+  // ---- end of TLS ----
 
   const cores = new WeakMap();
   function core(self) {
@@ -527,6 +617,11 @@
       if (host === '') throw new TE('remoteAddress must not be empty');
       const port = portOption(remotePort, 'remotePort');
       cores.set(this, new Core('tcp', { ...tcpOptions(options), remoteAddress: host, remotePort: port }));
+    }
+    startTls() {
+      const s = Object.create(TCPSocket.prototype);
+      cores.set(s, core(this).startTls());
+      return s;
     }
   }
   defineSocket(TCPSocket, 'TCPSocket', CONNECTED);

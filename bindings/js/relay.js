@@ -20,7 +20,7 @@
   const IN = 'socketeer:in';
   const MAX_CHUNK = 65536;
   // No prototype: a page must not reach Go with an op name like 'toString'.
-  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6, control: 7 });
+  const OPS = Object.assign(Object.create(null), { open: 1, data: 2, shutdown: 3, close: 4, credit: 5, shutdownRead: 6, control: 7, startTls: 0x10 });
   const KINDS = Object.assign(Object.create(null), { tcp: 1, udp: 1, 'tcp-server': 1 });
   // Ids from 2^31 up are Go's, for accepted connections (bindings.FirstAcceptedID).
   const FIRST_ACCEPTED_ID = 0x80000000;
@@ -144,7 +144,8 @@
         const req = { kind: m.kind };
         for (const k of ['remoteAddress', 'remotePort', 'noDelay', 'keepAlive', 'keepAliveDelay',
           'sendBufferSize', 'receiveBufferSize', 'dnsQueryType', 'localAddress', 'localPort', 'backlog',
-          'ipv6Only', 'multicastTimeToLive', 'multicastLoopback', 'multicastAllowAddressSharing']) {
+          'ipv6Only', 'multicastTimeToLive', 'multicastLoopback', 'multicastAllowAddressSharing',
+          'secureTransport', 'sni', 'alpn']) {
           if (o[k] !== undefined && o[k] !== null) req[k] = o[k];
         }
         req.activation = activation();
@@ -172,6 +173,20 @@
         const body = encoder.encode(JSON.stringify({ seq: r.seq, op: r.op, group: r.group, source: r.source }));
         if (body.byteLength > 4096) return;
         send(frame(op, id, body));
+        break;
+      }
+      case 'startTls': {
+        // The upgraded socket takes a new id; Go answers on it.
+        const n = m.newId;
+        if (!Number.isInteger(n) || n < 1 || n >= FIRST_ACCEPTED_ID) return;
+        if (lost) {
+          toPage({ op: 'error', id: n, name: 'NetworkError', message: 'the connection to Socketeer was lost; reload the page' });
+          break;
+        }
+        const p = new Uint8Array(4);
+        new DataView(p.buffer).setUint32(0, n);
+        live.add(n);
+        send(frame(op, id, p));
         break;
       }
       case 'shutdown':

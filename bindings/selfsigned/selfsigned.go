@@ -28,6 +28,30 @@ type Cert struct {
 // New makes an ECDSA P-256 certificate for the given DNS names and IP addresses, valid from an hour
 // ago (for clock skew) for the given duration.
 func New(commonName string, hosts []string, validFor time.Duration) (Cert, error) {
+	now := time.Now()
+	return issue(nil, commonName, hosts, now.Add(-time.Hour), now.Add(validFor))
+}
+
+// NewCA makes a certificate authority, valid from an hour ago for the given duration, whose Issue
+// signs server certificates. Tests use it to stand in for a public CA that the system is made to
+// trust (SSL_CERT_FILE); Socketeer itself never issues certificates from one.
+func NewCA(commonName string, validFor time.Duration) (Cert, error) {
+	now := time.Now()
+	return issue(nil, commonName, nil, now.Add(-time.Hour), now.Add(validFor))
+}
+
+// Issue makes a server certificate signed by ca (made by NewCA) for the given DNS names and IP
+// addresses, valid from notBefore to notAfter.
+func (ca Cert) Issue(commonName string, hosts []string, notBefore, notAfter time.Time) (Cert, error) {
+	if len(hosts) == 0 {
+		return Cert{}, fmt.Errorf("a server certificate needs at least one host")
+	}
+	return issue(&ca, commonName, hosts, notBefore, notAfter)
+}
+
+// issue makes a certificate: a CA when hosts is empty, else a server certificate; self-signed when
+// parent is nil.
+func issue(parent *Cert, commonName string, hosts []string, notBefore, notAfter time.Time) (Cert, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return Cert{}, fmt.Errorf("generate key: %w", err)
@@ -36,14 +60,19 @@ func New(commonName string, hosts []string, validFor time.Duration) (Cert, error
 	if err != nil {
 		return Cert{}, fmt.Errorf("generate serial: %w", err)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: commonName},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(validFor),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	if len(hosts) == 0 {
+		tmpl.KeyUsage = x509.KeyUsageCertSign
+		tmpl.ExtKeyUsage = nil
+		tmpl.BasicConstraintsValid = true
+		tmpl.IsCA = true
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
@@ -52,7 +81,14 @@ func New(commonName string, hosts []string, validFor time.Duration) (Cert, error
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	signer, signerKey := tmpl, any(key)
+	if parent != nil {
+		if signer, err = x509.ParseCertificate(parent.DER); err != nil {
+			return Cert{}, fmt.Errorf("parse the issuer: %w", err)
+		}
+		signerKey = parent.TLS.PrivateKey
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
 	if err != nil {
 		return Cert{}, fmt.Errorf("create certificate: %w", err)
 	}

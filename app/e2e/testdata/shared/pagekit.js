@@ -24,3 +24,53 @@ async function roundTrip(info, text) {
   reader.releaseLock();
   return got;
 }
+
+// pattern, readExactly and bulk measure echo throughput (echo and tls pages).
+function pattern(n, seed) {
+  const a = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    a[i] = x & 0xff;
+  }
+  return a;
+}
+
+async function expectThrow(fn) {
+  try { await fn(); return { threw: false }; } catch (e) { return errInfo(e); }
+}
+
+// readExactly reads n bytes and compares them with want (if given) as they arrive.
+async function readExactly(reader, n, want) {
+  let got = 0;
+  let mismatch = -1;
+  while (got < n) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    if (!(value instanceof Uint8Array)) throw new Error('chunk is not a Uint8Array');
+    if (want && mismatch < 0) {
+      for (let i = 0; i < value.length; i++) {
+        if (value[i] !== want[got + i]) { mismatch = got + i; break; }
+      }
+    }
+    got += value.length;
+  }
+  return { got, mismatch };
+}
+
+// bulk sends data in 64 KiB writes, pipelined (no await per write), while reading the echo.
+async function bulk(readable, writable, data) {
+  const writer = writable.getWriter();
+  const reader = readable.getReader();
+  const t0 = performance.now();
+  const reading = readExactly(reader, data.length, data);
+  for (let off = 0; off < data.length; off += 65536) {
+    writer.write(data.subarray(off, off + 65536));
+  }
+  await writer.ready;
+  const r = await reading;
+  const ms = performance.now() - t0;
+  writer.releaseLock();
+  reader.releaseLock();
+  return { bytes: r.got, mismatch: r.mismatch, ms, mbps: (data.length / 1e6) / (ms / 1000) };
+}
