@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the built-in demo. Without a desktop (no DISPLAY or WAYLAND_DISPLAY) it first starts a
+# Starts Socketeer (its launcher). Without a desktop (no DISPLAY or WAYLAND_DISPLAY) it first starts a
 # virtual display with Xvfb, says which, and stops it again when the app exits.
 set -euo pipefail
 bin="${1:-build/bin/socketeer}"
@@ -15,4 +15,5 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No display found: started a virtual display (Xvfb) on $DISPLAY."
   echo "To look at it: DISPLAY=$DISPLAY import -window root screenshot.png"
 fi
-"$bin" demo
+# With no arguments Socketeer opens its launcher, which lists the site profiles (the demo first).
+"$bin"
