@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -31,6 +33,20 @@ func nativeBulk(addr string, bytes int, windowed bool) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return bulkOver(c, bytes, windowed)
+}
+
+// nativeTLSBulk is W6: W1 over TLS, verified against roots.
+func nativeTLSBulk(addr string, roots *x509.CertPool, bytes int) (float64, error) {
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
+	if err != nil {
+		return 0, err
+	}
+	return bulkOver(c, bytes, true)
+}
+
+// bulkOver echoes bytes over c, in 64 KiB writes with one in flight (windowed) or pipelined.
+func bulkOver(c net.Conn, bytes int, windowed bool) (float64, error) {
 	defer c.Close()
 	chunk := make([]byte, 64<<10)
 	buf := make([]byte, 64<<10)

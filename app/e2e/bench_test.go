@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"socketeer/bindings/selfsigned"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,6 +31,23 @@ func TestBench(t *testing.T) {
 	tcpAddr, _ := StartEchoServer(t)
 	udpAddr := startUDPEchoServer(t)
 	tcp, udp := tcpAddr.String(), udpAddr.String()
+	// W6: a TLS echo whose certificate a test CA signs; the app trusts that CA (SSL_CERT_FILE).
+	ca, err := selfsigned.NewCA("Socketeer bench CA", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ca.Issue("127.0.0.1", []string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "roots.pem")
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsSrv := startTLSMux(t, map[string]selfsigned.Cert{"": leaf})
+	tlsAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsSrv.port))
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.CertPEM)
 
 	// Native first, while nothing else runs.
 	native := map[string][]any{}
@@ -49,6 +68,8 @@ func TestBench(t *testing.T) {
 		add("W3", m, err)
 		m, err = nativeOpens(tcp, size.Opens)
 		add("W4", m, err)
+		v, err = nativeTLSBulk(tlsAddr, roots, size.Bulk)
+		add("W6", v, err)
 	}
 	nativeW5, err := nativeScale(tcp, size.Sockets)
 	if err != nil {
@@ -59,12 +80,13 @@ func TestBench(t *testing.T) {
 	sizeJSON, _ := json.Marshal(size)
 	dirs := pinnedDirs(t, site)
 	dirs["SOCKETEER_LOG"] = "debug"
+	dirs["SSL_CERT_FILE"] = caFile
 	d := StartXvfb(t)
-	app := StartApp(t, d, dirs, "open", fmt.Sprintf("%s/index.html?tcp=%d&udp=%d&rounds=%d&size=%s",
-		site.URL, tcpAddr.Port, udpAddr.Port, rounds, url.QueryEscape(string(sizeJSON))))
+	app := StartApp(t, d, dirs, "open", fmt.Sprintf("%s/index.html?tcp=%d&udp=%d&tls=%d&rounds=%d&size=%s",
+		site.URL, tcpAddr.Port, udpAddr.Port, tlsSrv.port, rounds, url.QueryEscape(string(sizeJSON))))
 	app.WaitLog(t, rePageLoaded, pageTimeout)
 	mark := 0
-	for range 2 { // the TCP and UDP echo servers
+	for range 3 { // the TCP, TLS and UDP echo servers
 		gestureClick(t, d, site)
 		mark = answerConsent(t, d, app, mark, true)
 	}
@@ -176,6 +198,7 @@ func benchTable(res pageResult, native map[string][]any, rounds int) benchResult
 		{"W3 UDP loss", "W3", "loss", "fraction", "reported", false},
 		{"W4 open p50", "W4", "p50", "ms", "≤ 22× native", false},
 		{"W4 open p99", "W4", "p99", "ms", "", false},
+		{"W6 TLS bulk echo, 64 KiB window", "W6", "", "MB/s", "next to W1", true},
 	}
 	rs, _ := res["rounds"].([]any)
 	for _, r := range rows {
