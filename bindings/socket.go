@@ -268,12 +268,18 @@ func (sk *socket) logDecision(tgt target, dec policy.Decision) {
 
 // audit hands one decision to the audit log.
 func (sk *socket) audit(tgt target, dec policy.Decision, answer string) {
+	sk.auditAnswer(tgt, dec, answer, false)
+}
+
+// auditAnswer is audit with whether the user also chose to remember the answer.
+func (sk *socket) auditAnswer(tgt target, dec policy.Decision, answer string, remember bool) {
 	m := sk.s.m
 	if m.cfg.Audit == nil {
 		return
 	}
 	r := AuditRecord{Origin: m.cfg.Origin, Protocol: string(tgt.proto), Mode: string(tgt.mode),
-		Host: tgt.host.Name, Port: tgt.port, TLS: tgt.tls, Verdict: dec.Verdict.String(), Reason: string(dec.Reason), Answer: answer}
+		Host: tgt.host.Name, Port: tgt.port, TLS: tgt.tls, Verdict: dec.Verdict.String(), Reason: string(dec.Reason),
+		Answer: answer, Remember: remember}
 	for _, a := range tgt.addrs {
 		r.Addresses = append(r.Addresses, a.String())
 	}
@@ -343,7 +349,7 @@ func (sk *socket) consent(key string, tgt target, dec policy.Decision, activatio
 		sk.audit(tgt, dec, "deny")
 		return Answer{}, pe
 	}
-	sk.audit(tgt, dec, "allow")
+	sk.auditAnswer(tgt, dec, "allow", answer.Remember)
 	return answer, nil
 }
 

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +31,11 @@ func TestRememberRestartRevoke(t *testing.T) {
 	}
 	env := app.Env
 	app.Stop(t)
+	// The audit log says the user allowed it and chose to remember it.
+	audit, err := os.ReadFile(filepath.Join(env["XDG_STATE_HOME"], "socketeer", "audit.log"))
+	if err != nil || !strings.Contains(string(audit), `"answer":"allow","remember":true`) {
+		t.Fatalf("the audit log does not record the remembered answer (%v):\n%s", err, audit)
+	}
 
 	dest := "127.0.0.1:" + strconv.Itoa(echo.Port)
 	out, _, code := RunCLI(t, env, "grants", "list", site.URL+"/")
