@@ -35,7 +35,7 @@ func newLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
-const usage = `Socketeer gives web apps you choose raw TCP sockets, with your consent.
+const usage = `Socketeer gives web apps you choose raw TCP and UDP sockets, with your consent.
 
 Usage:
   socketeer                         open the launcher: your site profiles, their permissions and sockets

@@ -103,7 +103,7 @@ func build(bin, version, out string) (string, error) {
 		Version:    debpkg.DebianVersion(version),
 		Maintainer: "Socketeer developers <maintainers@socketeer.invalid>",
 		Section:    "net",
-		Summary:    "raw TCP sockets for web apps, with the user's consent",
+		Summary:    "raw TCP and UDP sockets for web apps, with the user's consent",
 		Description: ` Socketeer is a desktop shell that lets ordinary HTTPS web apps talk raw TCP
  to the servers and devices their users already own: SSH and telnet boxes,
  printers, PLCs, mail and IRC servers. Every site runs in its own window and
