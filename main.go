@@ -1,4 +1,4 @@
-// Command socketeer is a desktop shell that lets HTTPS web apps open raw TCP sockets, after the
+// Command socketeer is a desktop shell that lets HTTPS web apps open raw TCP and UDP sockets, after the
 // user consents in a native dialog. See README.md.
 package main
 
