@@ -222,3 +222,37 @@ func TestBridgeActivationGatesPrompts(t *testing.T) {
 		t.Fatalf("the destination asked for without input saw %d connections", n)
 	}
 }
+
+// TestSiteReadBudget: the page's sockets together receive at most MaxBuffered unread bytes, however
+// many sockets a page opens and however fast the servers send; what the page reads goes back to the
+// budget, for any socket to use.
+func TestSiteReadBudget(t *testing.T) {
+	const budget = 256 << 10
+	b := startBridge(t, Config{MaxBuffered: budget, MaxSockets: 4}, true)
+	srv := startTCPServer(t, firehose)
+	c := b.connect(t)
+	for id := uint32(1); id <= 2; id++ {
+		c.openOK(t, id, srv.port, nil)
+	}
+	// received drains the frames that arrived and counts the data the page was sent.
+	var total int64
+	received := func() int64 {
+		for id := uint32(1); id <= 2; id++ {
+			for c.pending(id) > 0 {
+				f := c.mustNext(t, id)
+				if f.Op != OpRecv {
+					t.Fatalf("socket %d: %s", id, describeFrame(f))
+				}
+				total += int64(len(f.Payload))
+			}
+		}
+		if total > budget+64<<10 {
+			t.Fatalf("the page was sent %d unread bytes, more than the site's budget allows", total)
+		}
+		return total
+	}
+	waitUntil(t, "the page was sent the whole budget", func() bool { return received() == budget })
+	// Reading 64 KiB on socket 1 returns that much to the site.
+	c.send(OpReadCredit, 1, Uint32Payload(64<<10))
+	waitUntil(t, "the page was sent what it read again", func() bool { return received() == budget+64<<10 })
+}

@@ -146,8 +146,12 @@ type Manager struct {
 	mu       sync.Mutex
 	open     int   // sockets open or opening
 	poolFree int64 // write credit not yet handed to any socket
-	waiters  map[*socket]struct{}
-	sessions map[*session]struct{}
+	// readFree is what the site's pages may still be sent and not yet have read (see takeRead);
+	// readWaiters are sockets that found it empty.
+	readFree    int64
+	readWaiters map[*socket]struct{}
+	waiters     map[*socket]struct{}
+	sessions    map[*session]struct{}
 }
 
 // NewManager returns a manager for cfg.Origin.
@@ -172,6 +176,8 @@ func NewManager(cfg Config) *Manager {
 		lockout:     policy.NewLockout(),
 		now:         time.Now,
 		poolFree:    poolSize(cfg),
+		readFree:    cfg.MaxBuffered,
+		readWaiters: map[*socket]struct{}{},
 		waiters:     map[*socket]struct{}{},
 		sessions:    map[*session]struct{}{},
 	}
@@ -280,5 +286,44 @@ func (m *Manager) returnCredit(sk *socket, n int64, forget bool) {
 	m.mu.Unlock()
 	for _, w := range wake {
 		w.regrant()
+	}
+}
+
+// takeRead reserves up to want bytes of the site's read budget for one read of sk, and registers sk
+// (unless nil) to be woken when none is left.
+//
+// Threat: memory exhaustion through the page. Each socket's read window bounds what one socket can
+// queue in the page; this budget bounds all of them together to MaxBuffered, so a page with a
+// thousand sockets fed by fast servers holds at most that much unread data.
+func (m *Manager) takeRead(sk *socket, want int64) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	got := min(want, m.readFree)
+	m.readFree -= got
+	if got == 0 && sk != nil {
+		m.readWaiters[sk] = struct{}{}
+	}
+	return got
+}
+
+// returnRead gives n bytes back to the site's read budget and wakes the sockets waiting for it.
+// It must not be called with any socket's mu held.
+func (m *Manager) returnRead(n int64) {
+	if n <= 0 {
+		return
+	}
+	m.mu.Lock()
+	m.readFree += n
+	wake := make([]*socket, 0, len(m.readWaiters))
+	for w := range m.readWaiters {
+		wake = append(wake, w)
+	}
+	clear(m.readWaiters)
+	m.mu.Unlock()
+	for _, w := range wake {
+		w.mu.Lock()
+		w.readWoken = true
+		w.cond.Broadcast()
+		w.mu.Unlock()
 	}
 }

@@ -42,8 +42,12 @@ type socket struct {
 	done bool
 	sec  secureState // TLS settings and the STARTTLS upgrade (tls.go)
 
-	// Read side: Go may send readCredit more bytes before the page returns credit.
+	// Read side: Go may send readCredit more bytes before the page returns credit. readHeld is
+	// what was sent and not yet credited back, taken from the site's read budget (takeRead);
+	// readWoken says the budget was returned while this socket waited for it.
 	readCredit  int64
+	readHeld    int64
+	readWoken   bool
 	readStopped bool
 	readEOF     bool
 
@@ -624,11 +628,9 @@ func (sk *socket) readLoop() {
 		n := min(credit, size)
 		k, err := conn.Read(buf[headerLen : headerLen+n])
 		if k > 0 {
-			sk.mu.Lock()
-			sk.readCredit -= int64(k)
-			sk.mu.Unlock()
-			sk.inspect.bytesIn.Add(int64(k))
-			sk.s.sendFrame(buf[:headerLen+k])
+			if !sk.sendWithinBudget(buf, k) {
+				return
+			}
 			if int64(k) == size && size < MaxChunk {
 				size = min(size*4, MaxChunk)
 				buf = sk.frameBuffer(size)
@@ -839,8 +841,57 @@ func (sk *socket) addReadCredit(p []byte) {
 		window = acceptWindow
 	}
 	sk.readCredit = min(sk.readCredit+n, window)
+	// What the page has read goes back to the site's read budget.
+	released := min(n, sk.readHeld)
+	sk.readHeld -= released
 	sk.cond.Broadcast()
 	sk.mu.Unlock()
+	sk.s.m.returnRead(released)
+}
+
+// sendWithinBudget sends the k bytes read into buf (after its header) to the page, in as many frames
+// as the site's read budget needs: the budget is taken only for data already read, so an idle socket
+// never holds any of it. It returns false when the socket ended meanwhile.
+func (sk *socket) sendWithinBudget(buf []byte, k int) bool {
+	for off := 0; off < k; {
+		got := int(sk.takeReadBudget(int64(k - off)))
+		if got == 0 {
+			return false
+		}
+		sk.mu.Lock()
+		sk.readCredit -= int64(got)
+		sk.readHeld += int64(got)
+		sk.mu.Unlock()
+		sk.inspect.bytesIn.Add(int64(got))
+		// The header goes just before the bytes not yet sent, over bytes already sent.
+		frame := buf[off : headerLen+off+got]
+		frame[0] = byte(OpRecv)
+		binary.BigEndian.PutUint32(frame[1:headerLen], sk.id)
+		sk.s.sendFrame(frame)
+		off += got
+	}
+	return true
+}
+
+// takeReadBudget waits until the site's read budget has room and takes up to want bytes of it; 0
+// means the socket ended or stopped reading meanwhile.
+func (sk *socket) takeReadBudget(want int64) int64 {
+	m := sk.s.m
+	for {
+		if got := m.takeRead(sk, want); got > 0 {
+			return got
+		}
+		sk.mu.Lock()
+		for !sk.readWoken && !sk.done && !sk.readStopped && !sk.sec.upgrading {
+			sk.cond.Wait()
+		}
+		sk.readWoken = false
+		ended := sk.done || sk.readStopped || sk.sec.upgrading
+		sk.mu.Unlock()
+		if ended {
+			return 0
+		}
+	}
 }
 
 // finish ends the socket once: with perr nil it closed cleanly (the page sees `closed` resolve),
@@ -852,8 +903,8 @@ func (sk *socket) finish(perr *PageError) {
 		return
 	}
 	sk.done = true
-	held := sk.borrowed
-	sk.credit, sk.queued, sk.queue, sk.borrowed = 0, 0, nil, 0
+	held, readHeld := sk.borrowed, sk.readHeld
+	sk.credit, sk.queued, sk.queue, sk.borrowed, sk.readHeld = 0, 0, nil, 0, 0
 	conn, ln, udp := sk.conn, sk.ln, sk.udp
 	sk.cond.Broadcast()
 	sk.mu.Unlock()
@@ -870,6 +921,10 @@ func (sk *socket) finish(perr *PageError) {
 	}
 	m := sk.s.m
 	m.returnCredit(sk, held, true)
+	m.returnRead(readHeld)
+	m.mu.Lock()
+	delete(m.readWaiters, sk)
+	m.mu.Unlock()
 	if sk.hasSlot {
 		m.releaseSlot()
 	}

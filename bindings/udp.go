@@ -160,12 +160,19 @@ func (u *udpState) readLoop(sk *socket) {
 		}
 		peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 		cost := int64(n + datagramOverhead)
+		// A datagram that fits neither the socket's window nor the site's read budget is dropped:
+		// UDP has no sender to slow down.
+		budget := sk.s.m.takeRead(nil, cost)
 		sk.mu.Lock()
-		deliver := !sk.done && !sk.readStopped && sk.readCredit >= cost
+		deliver := budget == cost && !sk.done && !sk.readStopped && sk.readCredit >= cost
 		if deliver {
 			sk.readCredit -= cost
+			sk.readHeld += cost
 		}
 		sk.mu.Unlock()
+		if !deliver {
+			sk.s.m.returnRead(budget)
+		}
 		u.mu.Lock()
 		if !deliver {
 			u.droppedIn++

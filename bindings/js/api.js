@@ -38,7 +38,8 @@
   const IN = 'socketeer:in';
   const READ_WINDOW = 4 << 20; // Go's initial read credit per socket (bindings.ReadWindow)
   const MAX_CHUNK = 65536;      // largest data frame (bindings.MaxChunk)
-  const ACCEPT_WINDOW = 16;     // accepted connections a server's readable holds (bindings.acceptWindow)
+  const ACCEPT_WINDOW = 16;
+  const CREDIT_STEP = 32 << 10; // the most read bytes the page leaves unreported (see returnCredit)     // accepted connections a server's readable holds (bindings.acceptWindow)
   const sockets = new Map();
   let nextId = 1;
 
@@ -361,14 +362,16 @@
       try { if (this.readCtl.byobRequest) this.readCtl.byobRequest.respond(0); } catch (e) { /* no BYOB read */ }
     }
 
-    // Credit goes back to Go as the page consumes what it received, a quarter window at a time; a
+    // Credit goes back to Go as the page consumes what it received, every 32 KiB at most; a
     // page that stops reading therefore stops Go reading the OS socket (TCP then stops the sender,
     // UDP drops and counts, a server leaves connections in the kernel's backlog).
     returnCredit(c) {
       const queued = this.window - c.desiredSize;
       const consumed = this.received - queued;
       const n = consumed - this.credited;
-      if (n >= Math.max(1, this.window / 4)) {
+      // At most CREDIT_STEP consumed bytes go unreported per socket: Go counts unreported bytes
+      // against the site's read budget, which must never be held by data the page already read.
+      if (n >= Math.max(1, Math.min(this.window / 4, CREDIT_STEP))) {
         this.credited = consumed;
         post({ op: 'credit', id: this.id, n });
       }
