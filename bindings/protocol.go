@@ -486,14 +486,19 @@ func parsePeer(p []byte) (netip.AddrPort, []byte, error) {
 	return netip.AddrPortFrom(a.Unmap(), port), p[3+n:], nil
 }
 
-// putPeer writes a peer header so that it ends exactly at end, and returns where it starts.
-func putPeer(buf []byte, end int, peer netip.AddrPort) int {
+// putPeer writes a peer header so that it ends exactly at end, and returns where it starts; false
+// when the address does not fit a header.
+func putPeer(buf []byte, end int, peer netip.AddrPort) (int, bool) {
 	text := peer.Addr().Unmap().String()
+	if len(text) > maxPeerHeader-3 {
+		// Only an address with a zone is longer; it cannot be written, and never out of bounds.
+		return 0, false
+	}
 	start := end - 3 - len(text)
 	buf[start] = byte(len(text))
 	copy(buf[start+1:], text)
 	binary.BigEndian.PutUint16(buf[end-2:end], peer.Port())
-	return start
+	return start, true
 }
 
 // PageError is the only shape in which a failure reaches the page: a DOMException name and a stable,

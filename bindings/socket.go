@@ -316,8 +316,7 @@ func (sk *socket) ask(key string, tgt target, dec policy.Decision, activation ui
 
 // consent asks the user about tgt (sharing a prompt already showing for the same key) and returns
 // the answer, or the error the page should see when the user did not allow it. activation is the
-// input event the request came with; requireActivation false is for prompts that no single page
-// call causes (a bound socket's datagram to a new local peer), which the lockout still bounds.
+// input event the request came with.
 func (sk *socket) consent(key string, tgt target, dec policy.Decision, activation uint64) (Answer, *PageError) {
 	m := sk.s.m
 	// Threat: prompt fatigue. After repeated denials the site may not ask for a while.
@@ -330,10 +329,8 @@ func (sk *socket) consent(key string, tgt target, dec policy.Decision, activatio
 	answer, err := sk.s.consent(sk.ctx, key, func() (Answer, error) {
 		// Threat: connections without the user knowing. A prompt needs fresh user input, consumed
 		// here; requests that share this prompt share its input.
-		if activation != peerActivation {
-			if err := sk.s.takeActivation(activation); err != nil {
-				return Answer{}, err
-			}
+		if err := sk.s.takeActivation(activation); err != nil {
+			return Answer{}, err
 		}
 		a, err := m.cfg.Prompter.Ask(sk.ctx, Prompt{
 			Origin: m.cfg.Origin, Protocol: tgt.proto, Mode: tgt.mode, Host: tgt.host.Name, Port: tgt.port,
@@ -544,10 +541,13 @@ func (sk *socket) dial(req OpenRequest, tgt target) (net.Conn, error) {
 		KeepAlive: -1,
 		// Threat: DNS rebinding at dial time. The dialer is only ever given literal addresses, but
 		// this re-check makes it impossible for any path to connect where the policy did not look.
-		Control: func(_, address string, _ syscall.RawConn) error {
+		Control: func(network, address string, c syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil || !decided[ap.Addr().Unmap()] {
 				return errNotDecided
+			}
+			if tgt.proto == policy.UDP {
+				return noBroadcast(network, address, c)
 			}
 			return nil
 		},

@@ -18,3 +18,6 @@ func shareAddress(_, _ string, _ syscall.RawConn) error {
 func setBacklog(*net.TCPListener, int) error {
 	return errors.New("backlog is not supported on this platform")
 }
+
+// noBroadcast leaves the socket as it is here; site windows and their sockets run on Linux only.
+func noBroadcast(_, _ string, _ syscall.RawConn) error { return nil }

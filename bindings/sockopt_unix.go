@@ -38,3 +38,14 @@ func setBacklog(ln *net.TCPListener, backlog int) error {
 	}
 	return lerr
 }
+
+// noBroadcast turns SO_BROADCAST off, which Go turns on for every UDP socket: a page's datagram to
+// a subnet's broadcast address (x.y.z.255), which the policy cannot tell from a host, would
+// otherwise reach every host on that network under a consent that named one address.
+func noBroadcast(_, _ string, c syscall.RawConn) error {
+	var serr error
+	if err := c.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 0) }); err != nil {
+		return err
+	}
+	return serr
+}

@@ -38,9 +38,6 @@ const (
 	peerRate  = 4000
 )
 
-// peerActivation marks a consent prompt that no page call caused, so no input event is consumed.
-const peerActivation = ^uint64(0)
-
 // udpState is what a UDP socket has beyond a TCP one.
 type udpState struct {
 	pc    *net.UDPConn
@@ -76,9 +73,14 @@ func (sk *socket) bindUDP(req OpenRequest, tgt target) {
 	if req.IPv6Only != nil && *req.IPv6Only {
 		network = "udp6"
 	}
-	lc := net.ListenConfig{}
+	lc := net.ListenConfig{Control: noBroadcast}
 	if req.MulticastAllowAddressSharing != nil && *req.MulticastAllowAddressSharing {
-		lc.Control = shareAddress
+		lc.Control = func(network, address string, c syscall.RawConn) error {
+			if err := noBroadcast(network, address, c); err != nil {
+				return err
+			}
+			return shareAddress(network, address, c)
+		}
 	}
 	pc, err := lc.ListenPacket(sk.ctx, network, netip.AddrPortFrom(tgt.addrs[0], uint16(tgt.port)).String())
 	if err != nil {
@@ -159,6 +161,18 @@ func (u *udpState) readLoop(sk *socket) {
 			return
 		}
 		peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+		start := dataAt - 3 // connected mode: an empty peer header
+		if u.bound {
+			var ok bool
+			// A link-local sender's address carries its interface (fe80::1%eth0): the page could
+			// never address a reply to it, and it does not fit a peer header. It is dropped.
+			if start, ok = putPeer(buf, dataAt, peer); !ok || peer.Addr().Zone() != "" {
+				u.count(true)
+				continue
+			}
+		} else {
+			buf[start], buf[start+1], buf[start+2] = 0, 0, 0
+		}
 		cost := int64(n + datagramOverhead)
 		// A datagram that fits neither the socket's window nor the site's read budget is dropped:
 		// UDP has no sender to slow down.
@@ -184,12 +198,6 @@ func (u *udpState) readLoop(sk *socket) {
 			continue
 		}
 		sk.inspect.bytesIn.Add(int64(n))
-		start := dataAt - 3 // connected mode: an empty peer header
-		if u.bound {
-			start = putPeer(buf, dataAt, peer)
-		} else {
-			buf[start], buf[start+1], buf[start+2] = 0, 0, 0
-		}
 		buf[start-headerLen] = byte(OpRecv)
 		binary.BigEndian.PutUint32(buf[start-headerLen+1:start], sk.id)
 		sk.s.sendFrame(buf[start-headerLen : dataAt+n])
@@ -239,24 +247,37 @@ func (u *udpState) count(in bool) {
 	u.mu.Unlock()
 }
 
-// mayReach decides whether a bound socket may send to peer now.
+// mayReach decides whether a bound socket may send to peer now. It never asks the user: no single
+// page call causes a datagram's destination, so there is no user input to ask with. A local peer is
+// reachable once it has written to the socket, once the socket joined it as a group, or once the
+// user allowed it for this page (by a connected UDPSocket to it) or remembered it.
 func (u *udpState) mayReach(sk *socket, peer netip.AddrPort) bool {
 	m := sk.s.m
 	u.mu.Lock()
 	allowed, decided := u.verdicts[peer]
 	granted := u.heard[peer] || u.groups[groupKey{group: peer.Addr()}]
+	full := len(u.verdicts) >= maxPeers
 	u.mu.Unlock()
+	// A refusal is reconsidered once the peer has written first or the group was joined.
+	if decided && !allowed && granted {
+		decided = false
+	}
 	if !decided {
+		// Threat: floods of new destinations, each a policy decision, a grants lookup and an audit
+		// record. They are charged to the site's attempt budget like connection attempts, and
+		// once the socket knows maxPeers destinations, new ones are dropped.
+		if full || !m.limiter.Allow(m.cfg.Origin, m.now()) {
+			u.count(false)
+			return false
+		}
 		allowed = u.decidePeer(sk, peer, granted)
 		u.mu.Lock()
-		if len(u.verdicts) < maxPeers {
-			u.verdicts[peer] = allowed
-		}
+		u.verdicts[peer] = allowed
 		u.mu.Unlock()
 	}
-	// Threat: flooding one victim. Allowed peers share a per-destination budget across every
-	// socket of the site.
-	if allowed && !m.peerLimiter.Allow(peer.String(), m.now()) {
+	// Threat: flooding one victim. Allowed destinations share a budget per host (per /64 for
+	// IPv6, where one host has many addresses) across every socket of the site, whatever the port.
+	if allowed && !m.peerLimiter.Allow(victimKey(peer.Addr()), m.now()) {
 		allowed = false
 	}
 	if !allowed {
@@ -265,7 +286,17 @@ func (u *udpState) mayReach(sk *socket, peer netip.AddrPort) bool {
 	return allowed
 }
 
-// decidePeer asks the policy, and the user for a new local-network peer, about one destination.
+// victimKey names the host a datagram goes to, for the per-destination send budget.
+func victimKey(a netip.Addr) string {
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// decidePeer asks the policy about one destination of a bound socket: public peers are covered by
+// the socket's consent; local ones need a grant, or are refused.
 func (u *udpState) decidePeer(sk *socket, peer netip.AddrPort, granted bool) bool {
 	host, err := policy.ParseHost(peer.Addr().String())
 	if err != nil {
@@ -278,20 +309,8 @@ func (u *udpState) decidePeer(sk *socket, peer netip.AddrPort, granted bool) boo
 	req.Granted = granted || sk.granted(tgt)
 	dec := policy.Decide(req, sk.s.m.cfg.Policy)
 	sk.logDecision(tgt, dec)
-	switch dec.Verdict {
-	case policy.Allow:
-		return true
-	case policy.Ask:
-		// Threat: reaching the user's own network. A peer on it that has not written first needs
-		// the user's consent, like a connection would; the answer covers this socket's life.
-		answer, perr := sk.consent(tgt.key(), tgt, dec, peerActivation)
-		if perr == nil && answer.Remember {
-			sk.remember(tgt)
-		}
-		return perr == nil
-	}
 	sk.audit(tgt, dec, "")
-	return false
+	return dec.Verdict == policy.Allow
 }
 
 // control changes multicast group membership and answers the page. It runs on the session's read

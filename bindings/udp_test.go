@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"socketeer/policy"
 )
 
 // datagramFrame is a page's OpData payload for one datagram (see putPeer).
@@ -141,9 +139,10 @@ func (b *testBridge) socketOf(id uint32) *socket {
 	return nil
 }
 
-// TestBoundPeers checks what a bound socket may send where: a local peer that has not written
-// first needs the user's consent (a refusal drops the datagram and keeps the socket), and an allowed
-// peer gets at most the per-destination budget.
+// TestBoundPeers checks what a bound socket may send where: a local peer that has not written first
+// is refused without a prompt (a datagram's destination comes with no user input to ask with), and
+// becomes reachable once the user allowed it for the page through a connected socket; an allowed
+// host gets at most the per-destination budget, whatever the port.
 func TestBoundPeers(t *testing.T) {
 	b := startBridge(t, Config{}, true)
 	// The clock stands still, so the send budget does not refill during the test.
@@ -153,16 +152,13 @@ func TestBoundPeers(t *testing.T) {
 	c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
 
 	refused, allowed := udpPeer(t), udpPeer(t)
-	b.prompter.setAllow(false)
-	before := b.prompter.calls()
+	prompts := b.prompter.calls()
 	c.send(OpData, 1, datagramFrame(addrOf(refused), []byte("no")))
-	c.send(OpData, 1, datagramFrame(addrOf(refused), []byte("still no")))
-	waitUntil(t, "the user is asked about the local peer", func() bool { return b.prompter.calls() == before+1 })
-	if p := b.prompter.last(); p.Protocol != policy.UDP || p.Mode != policy.Connect || p.Host != "127.0.0.1" ||
-		p.Port != int(addrOf(refused).Port()) || !p.LocalNetwork {
-		t.Fatalf("prompt for a local peer: %+v", p)
+	// The user allows the other peer for this page, as a connected socket to it asks.
+	c.openOK(t, 2, int(addrOf(allowed).Port()), map[string]any{"kind": "udp"})
+	if n := b.prompter.calls(); n != prompts+1 {
+		t.Fatalf("%d prompts, want 1 (the connected socket's; a datagram never prompts)", n-prompts)
 	}
-	b.prompter.setAllow(true)
 	c.send(OpData, 1, datagramFrame(addrOf(allowed), []byte("marker")))
 	buf := make([]byte, 64)
 	allowed.SetReadDeadline(time.Now().Add(waitTimeout))
@@ -174,8 +170,13 @@ func TestBoundPeers(t *testing.T) {
 	if n, err := refused.Read(buf); err == nil {
 		t.Fatalf("the refused peer got %q", buf[:n])
 	}
-	if n := b.prompter.calls(); n != before+2 {
-		t.Errorf("%d prompts, want 2: one per new local peer, none for a peer already decided", n-before)
+	// A peer that writes first may be answered.
+	refused.WriteToUDPAddrPort([]byte("hello"), netip.MustParseAddrPort(addrOfSocket(t, b, 1)))
+	c.expect(t, 1, OpRecv)
+	c.send(OpData, 1, datagramFrame(addrOf(refused), []byte("reply")))
+	refused.SetReadDeadline(time.Now().Add(waitTimeout))
+	if n, err := refused.Read(buf); err != nil || string(buf[:n]) != "reply" {
+		t.Fatalf("the peer that wrote first got %q, %v", buf[:n], err)
 	}
 
 	// Threat: flooding one victim. Exactly the budget leaves; the rest is dropped and counted.
@@ -183,8 +184,13 @@ func TestBoundPeers(t *testing.T) {
 	sk.udp.mu.Lock()
 	dropped := sk.udp.droppedOut
 	sk.udp.mu.Unlock()
-	for range peerBurst + 100 - 1 { // the marker already spent one token
-		c.send(OpData, 1, datagramFrame(addrOf(allowed), []byte("x")))
+	// The marker and the reply spent two tokens of 127.0.0.1's budget; ports do not matter.
+	for i := range peerBurst + 100 - 2 {
+		to := allowed
+		if i%2 == 1 {
+			to = refused
+		}
+		c.send(OpData, 1, datagramFrame(addrOf(to), []byte("x")))
 	}
 	waitUntil(t, "every datagram over the budget is dropped", func() bool {
 		sk.udp.mu.Lock()
@@ -207,4 +213,14 @@ func TestUDPClose(t *testing.T) {
 		c.send(OpClose, id, nil)
 		c.expect(t, id, OpClosed)
 	}
+}
+
+// addrOfSocket is the local address of a bound socket of the bridge, as text.
+func addrOfSocket(t *testing.T, b *testBridge, id uint32) string {
+	t.Helper()
+	sk := b.socketOf(id)
+	if sk == nil || sk.udp == nil {
+		t.Fatalf("socket %d is not a UDP socket", id)
+	}
+	return sk.udp.pc.LocalAddr().String()
 }

@@ -17,7 +17,8 @@ async function echoPeers(port: number): Promise<void> {
 }
 
 // Starting a conversation: public peers need no further consent; a device on the user's own
-// network that has not written first is asked about once.
+// network must have written first, or the user allowed it for this page through a connected
+// UDPSocket to it (or remembered it); otherwise the datagram is dropped.
 async function greetPeer(socket: UDPSocket, address: string, port: number): Promise<void> {
   if (socket.writable === null) throw new Error('the socket is not open yet');
   const writer = socket.writable.getWriter();
