@@ -185,15 +185,17 @@ func (c *bridgeClient) readLoop() {
 	defer close(c.done)
 	for {
 		typ, data, err := c.ws.ReadMessage()
-		var f Frame
+		var fs []Frame
 		if err == nil {
-			f, err = parseGoFrame(typ, data)
+			fs, err = parseGoMessage(typ, data)
 		}
 		c.mu.Lock()
 		if err != nil {
 			c.readErr = err
 		} else {
-			c.frames[f.ID] = append(c.frames[f.ID], f)
+			for _, f := range fs {
+				c.frames[f.ID] = append(c.frames[f.ID], f)
+			}
 		}
 		close(c.changed)
 		c.changed = make(chan struct{})
@@ -206,6 +208,31 @@ func (c *bridgeClient) readLoop() {
 
 // parseGoFrame checks a Go-to-page message against the protocol, so every test also verifies that Go
 // only ever sends well-formed frames.
+// parseGoMessage splits one message from Go into its frames: one, or those of an OpBatch.
+func parseGoMessage(typ int, b []byte) ([]Frame, error) {
+	if typ != websocket.BinaryMessage || len(b) < headerLen || Op(b[0]) != OpBatch {
+		f, err := parseGoFrame(typ, b)
+		return []Frame{f}, err
+	}
+	var fs []Frame
+	for p := b[headerLen:]; len(p) > 0; {
+		if len(p) < 4 || int(binary.BigEndian.Uint32(p)) > len(p)-4 {
+			return nil, fmt.Errorf("%w: truncated batch", errBadGoFrame)
+		}
+		n := int(binary.BigEndian.Uint32(p))
+		f, err := parseGoFrame(typ, p[4:4+n])
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, f)
+		p = p[4+n:]
+	}
+	if len(fs) < 2 {
+		return nil, fmt.Errorf("%w: a batch of %d frames", errBadGoFrame, len(fs))
+	}
+	return fs, nil
+}
+
 func parseGoFrame(typ int, b []byte) (Frame, error) {
 	if typ != websocket.BinaryMessage {
 		return Frame{}, fmt.Errorf("%w: message type %d", errBadGoFrame, typ)

@@ -66,6 +66,7 @@ const (
 	OpClosed      Op = 0x86 // the socket closed cleanly in both directions
 	OpAccepted    Op = 0x87 // payload: JSON AcceptedInfo; a server socket accepted a connection
 	OpReply       Op = 0x88 // payload: JSON ControlReply, the answer to one OpControl
+	OpBatch       Op = 0x8F // id 0; payload: frames, each as its length (4 bytes, big endian) and itself
 )
 
 // FirstAcceptedID is the first socket id Go gives to connections a server socket accepts. Pages

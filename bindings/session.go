@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +36,12 @@ type session struct {
 
 	wmu  sync.Mutex // gorilla/websocket allows one writer at a time
 	dead bool
+
+	// Frames sent while another goroutine writes wait in out and leave together in one OpBatch
+	// message: one WebSocket message costs the web view far more than its bytes do.
+	omu      sync.Mutex
+	out      []byte
+	flushing bool
 
 	mu      sync.Mutex
 	sockets map[uint32]*socket
@@ -266,13 +273,55 @@ func (s *session) send(op Op, id uint32, payload []byte) {
 	s.sendFrame(AppendFrame(make([]byte, 0, headerLen+len(payload)), op, id, payload))
 }
 
+// sendFrame sends one frame to the page. The caller may reuse frame once it returns. A frame that
+// arrives while another is being written is copied and goes out with the others that wait, in order,
+// as one batch, written by the goroutine that was already writing. What waits is bounded by the
+// sockets' read credit and the site's read budget.
 func (s *session) sendFrame(frame []byte) {
+	s.omu.Lock()
+	if s.flushing {
+		s.out = binary.BigEndian.AppendUint32(s.out, uint32(len(frame)))
+		s.out = append(s.out, frame...)
+		s.omu.Unlock()
+		return
+	}
+	s.flushing = true
+	s.omu.Unlock()
+	s.write(frame, nil)
+	s.omu.Lock()
+	for len(s.out) > 0 {
+		batch := s.out
+		s.out = nil
+		s.omu.Unlock()
+		if int(binary.BigEndian.Uint32(batch)) == len(batch)-4 {
+			s.write(batch[4:], nil) // one frame waited: it needs no batch
+		} else {
+			s.write(AppendFrame(make([]byte, 0, headerLen), OpBatch, 0, nil), batch)
+		}
+		s.omu.Lock()
+	}
+	s.flushing = false
+	s.omu.Unlock()
+}
+
+// write sends head and then tail as one WebSocket message.
+func (s *session) write(head, tail []byte) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.dead {
 		return
 	}
-	if err := s.ws.WriteMessage(websocket.BinaryMessage, frame); err != nil {
+	w, err := s.ws.NextWriter(websocket.BinaryMessage)
+	if err == nil {
+		_, err = w.Write(head)
+	}
+	if err == nil && len(tail) > 0 {
+		_, err = w.Write(tail)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
 		s.dead = true
 		s.cancel()
 	}

@@ -75,6 +75,33 @@
     live.clear();
   }
 
+  // fromGo hands one frame from Go to the page.
+  function fromGo(buf) {
+    const view = new DataView(buf);
+    const op = view.getUint8(0);
+    const id = view.getUint32(1);
+    switch (op) {
+      case 0x81: toPage({ op: 'opened', id, info: JSON.parse(decoder.decode(new Uint8Array(buf, 5))) }); break;
+      case 0x82: toPage({ op: 'data', id, data: new Uint8Array(buf, 5) }); break;
+      case 0x83: toPage({ op: 'eof', id }); break;
+      case 0x84: {
+        const e = JSON.parse(decoder.decode(new Uint8Array(buf, 5)));
+        live.delete(id);
+        toPage({ op: 'error', id, name: String(e.name), message: String(e.message) });
+        break;
+      }
+      case 0x85: toPage({ op: 'credit', id, n: view.getUint32(5) }); break;
+      case 0x86: live.delete(id); toPage({ op: 'closed', id }); break;
+      case 0x87: {
+        const info = JSON.parse(decoder.decode(new Uint8Array(buf, 5)));
+        live.add(info.id);
+        toPage({ op: 'accepted', id, info });
+        break;
+      }
+      case 0x88: toPage({ op: 'reply', id, reply: JSON.parse(decoder.decode(new Uint8Array(buf, 5))) }); break;
+    }
+  }
+
   function connect() {
     ws = new WebSocket(CONFIG.url);
     ws.binaryType = 'arraybuffer';
@@ -87,27 +114,18 @@
       const buf = ev.data;
       if (!(buf instanceof ArrayBuffer) || buf.byteLength < 5) return;
       const view = new DataView(buf);
-      const op = view.getUint8(0);
-      const id = view.getUint32(1);
-      switch (op) {
-        case 0x81: toPage({ op: 'opened', id, info: JSON.parse(decoder.decode(new Uint8Array(buf, 5))) }); break;
-        case 0x82: toPage({ op: 'data', id, data: new Uint8Array(buf, 5) }); break;
-        case 0x83: toPage({ op: 'eof', id }); break;
-        case 0x84: {
-          const e = JSON.parse(decoder.decode(new Uint8Array(buf, 5)));
-          live.delete(id);
-          toPage({ op: 'error', id, name: String(e.name), message: String(e.message) });
-          break;
-        }
-        case 0x85: toPage({ op: 'credit', id, n: view.getUint32(5) }); break;
-        case 0x86: live.delete(id); toPage({ op: 'closed', id }); break;
-        case 0x87: {
-          const info = JSON.parse(decoder.decode(new Uint8Array(buf, 5)));
-          live.add(info.id);
-          toPage({ op: 'accepted', id, info });
-          break;
-        }
-        case 0x88: toPage({ op: 'reply', id, reply: JSON.parse(decoder.decode(new Uint8Array(buf, 5))) }); break;
+      if (view.getUint8(0) !== 0x8f) {
+        fromGo(buf);
+        return;
+      }
+      // A batch (bindings.OpBatch): frames that waited while Go was writing, each with its length.
+      // Each is copied out, so that what reaches the page holds only its own bytes.
+      for (let off = 5; off + 4 <= buf.byteLength;) {
+        const n = view.getUint32(off);
+        off += 4;
+        if (n < 5 || off + n > buf.byteLength) return;
+        fromGo(buf.slice(off, off + n));
+        off += n;
       }
     };
     ws.onclose = () => {
