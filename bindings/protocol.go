@@ -31,7 +31,7 @@ const (
 	// maxControl bounds a JSON control payload, so a hostile page cannot make Go parse megabytes.
 	maxControl = 4 << 10
 
-	// MaxFrame is the largest frame Go accepts from a page; the WebSocket read limit is set to it.
+	// MaxFrame is the largest frame Go accepts from a page, alone or in a batch (see MaxBatch).
 	MaxFrame = headerLen + MaxChunk
 
 	// ReadWindow is the number of bytes Go may send for one socket before the page returns credit.
@@ -54,7 +54,32 @@ const (
 	OpShutdownRead Op = 0x06 // the page cancelled the readable: stop reading
 	OpControl      Op = 0x07 // payload: JSON ControlRequest (multicast group membership)
 	OpStartTLS     Op = 0x10 // payload: uint32, the new id the upgraded socket takes (see tls.go)
+	OpBatchIn      Op = 0x0F // id 0; payload: frames, each as its length (4 bytes, big endian) and itself
 )
+
+// MaxBatch is the largest batch message a page may send: the relay sends frames written in the same
+// task together, up to about this size.
+const MaxBatch = 1 << 20
+
+// SplitBatch cuts a page's batch message into its frames, each still to be checked by ParseFrame.
+func SplitBatch(b []byte) ([][]byte, error) {
+	if len(b) < headerLen || Op(b[0]) != OpBatchIn || binary.BigEndian.Uint32(b[1:headerLen]) != 0 {
+		return nil, fmt.Errorf("%w: malformed batch header", ErrProtocol)
+	}
+	var frames [][]byte
+	for p := b[headerLen:]; len(p) > 0; {
+		if len(p) < 4 || uint64(binary.BigEndian.Uint32(p)) > uint64(len(p)-4) {
+			return nil, fmt.Errorf("%w: truncated batch", ErrProtocol)
+		}
+		n := int(binary.BigEndian.Uint32(p))
+		frames = append(frames, p[4:4+n])
+		p = p[4+n:]
+	}
+	if len(frames) < 2 {
+		return nil, fmt.Errorf("%w: a batch of %d frames", ErrProtocol, len(frames))
+	}
+	return frames, nil
+}
 
 // Go to page.
 const (

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gorilla/websocket"
 )
 
 // frameBytes builds a raw frame by hand rather than with AppendFrame, so that the parser tests do not
@@ -312,3 +314,70 @@ func describeOpen(r OpenRequest) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSplitBatch: a page's batch message is cut into its frames, and anything malformed is a
+// protocol violation (threat: a forged batch smuggling a frame past its size limit or hiding a
+// truncated one).
+func TestSplitBatch(t *testing.T) {
+	frame := func(op Op, id uint32, payload string) []byte { return AppendFrame(nil, op, id, []byte(payload)) }
+	batch := func(frames ...[]byte) []byte {
+		b := AppendFrame(nil, OpBatchIn, 0, nil)
+		for _, f := range frames {
+			b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
+			b = append(b, f...)
+		}
+		return b
+	}
+	a, c := frame(OpData, 1, "hello"), frame(OpClose, 1, "")
+	got, err := SplitBatch(batch(a, c))
+	if err != nil || len(got) != 2 || string(got[0]) != string(a) || string(got[1]) != string(c) {
+		t.Fatalf("SplitBatch = %q, %v", got, err)
+	}
+	bad := map[string][]byte{
+		"one frame":          batch(a),
+		"no frames":          batch(),
+		"id not 0":           append(AppendFrame(nil, OpBatchIn, 7, nil), batch(a, c)[headerLen:]...),
+		"truncated length":   batch(a, c)[:len(batch(a, c))-2],
+		"length beyond end":  append(batch(a), 0, 0, 0, 9, 1),
+		"short length field": append(batch(a, c), 0, 0),
+		"not a batch":        a,
+	}
+	for name, b := range bad {
+		if _, err := SplitBatch(b); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestBatchFromPage: frames a page sends in one batch are handled in order, and a batch holding a
+// batch is a protocol violation that drops the bridge connection.
+func TestBatchFromPage(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	srv := startTCPServer(t, echo)
+	c := b.connect(t)
+	c.openOK(t, 1, srv.port, nil)
+	msg := AppendFrame(nil, OpBatchIn, 0, nil)
+	for _, f := range [][]byte{AppendFrame(nil, OpData, 1, []byte("ab")), AppendFrame(nil, OpData, 1, []byte("cd"))} {
+		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
+		msg = append(msg, f...)
+	}
+	if err := c.sendRaw(websocket.BinaryMessage, msg); err != nil {
+		t.Fatal(err)
+	}
+	got := ""
+	for len(got) < 4 {
+		got += string(c.expect(t, 1, OpRecv).Payload)
+	}
+	if got != "abcd" {
+		t.Fatalf("echo of a batch: %q", got)
+	}
+	nested := AppendFrame(nil, OpBatchIn, 0, nil)
+	for range 2 {
+		nested = binary.BigEndian.AppendUint32(nested, uint32(len(msg)))
+		nested = append(nested, msg...)
+	}
+	c.sendRaw(websocket.BinaryMessage, nested)
+	if err := c.waitDropped(); err != nil {
+		t.Fatal(err)
+	}
+}

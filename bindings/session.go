@@ -136,8 +136,9 @@ func (m *Manager) serve(ws *websocket.Conn) {
 		s.shutdown()
 		m.removeSession(s)
 	}()
-	// Threat: memory exhaustion. No honest relay sends a message larger than one data frame.
-	ws.SetReadLimit(MaxFrame)
+	// Threat: memory exhaustion. No honest relay sends a message larger than one batch, and every
+	// frame in it is held to its own limit by ParseFrame.
+	ws.SetReadLimit(MaxBatch)
 	for {
 		typ, data, err := ws.ReadMessage()
 		if err != nil {
@@ -147,9 +148,18 @@ func (m *Manager) serve(ws *websocket.Conn) {
 			m.log.Warn("dropping bridge connection", "error", fmt.Errorf("%w: text message", ErrProtocol))
 			return
 		}
-		f, err := ParseFrame(data)
-		if err == nil {
-			err = s.handle(f)
+		frames := [][]byte{data}
+		if len(data) > 0 && Op(data[0]) == OpBatchIn {
+			frames, err = SplitBatch(data)
+		}
+		for _, b := range frames {
+			if err != nil {
+				break
+			}
+			var f Frame
+			if f, err = ParseFrame(b); err == nil {
+				err = s.handle(f)
+			}
 		}
 		if err != nil {
 			m.log.Warn("dropping bridge connection", "error", err)

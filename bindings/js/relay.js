@@ -137,10 +137,52 @@
     };
   }
 
+  // Frames leave one WebSocket message each, except that frames sent in the same task after the
+  // first wait for the task to end and leave together as one batch (bindings.OpBatchIn): a page that
+  // writes many datagrams or chunks in a row pays for one message, and a lone frame (a ping) still
+  // leaves at once.
+  let batching = false;
+  let batch = [];
+  let batchBytes = 0;
+  const endOfTask = new MessageChannel();
+  endOfTask.port1.onmessage = () => {
+    batching = false;
+    flushBatch();
+  };
+  function flushBatch() {
+    if (batch.length === 0) return;
+    if (batch.length === 1) {
+      transmit(batch[0]);
+    } else {
+      const out = new Uint8Array(5 + 4 * batch.length + batchBytes);
+      const view = new DataView(out.buffer);
+      out[0] = 0x0f;
+      let off = 5;
+      for (const f of batch) {
+        view.setUint32(off, f.byteLength);
+        out.set(f, off + 4);
+        off += 4 + f.byteLength;
+      }
+      transmit(out);
+    }
+    batch = [];
+    batchBytes = 0;
+  }
+  function transmit(f) {
+    if (ready) ws.send(f); else pending.push(f);
+  }
   function send(f) {
     if (lost) return;
     if (!ws) connect();
-    if (ready) ws.send(f); else pending.push(f);
+    if (!batching) {
+      batching = true;
+      endOfTask.port2.postMessage(null);
+      transmit(f);
+      return;
+    }
+    batch.push(f);
+    batchBytes += f.byteLength;
+    if (batchBytes >= 256 << 10) flushBatch(); // well under bindings.MaxBatch
   }
 
   document.addEventListener(OUT, (ev) => {
