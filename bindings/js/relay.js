@@ -139,8 +139,8 @@
 
   // Frames leave one WebSocket message each, except that frames sent in the same task after the
   // first wait for the task to end and leave together as one batch (bindings.OpBatchIn): a page that
-  // writes many datagrams or chunks in a row pays for one message, and a lone frame (a ping) still
-  // leaves at once.
+  // writes many small datagrams or chunks in a row pays for one message, and a lone frame (a ping)
+  // still leaves at once.
   let batching = false;
   let batch = [];
   let batchBytes = 0;
@@ -177,6 +177,13 @@
     if (!batching) {
       batching = true;
       endOfTask.port2.postMessage(null);
+      transmit(f);
+      return;
+    }
+    // Large frames gain nothing from company and would only be copied: they leave on their own,
+    // after what waited before them.
+    if (f.byteLength >= 8192) {
+      flushBatch();
       transmit(f);
       return;
     }
