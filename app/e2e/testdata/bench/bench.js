@@ -125,17 +125,23 @@ async function udpEcho(n) {
   return { dps: received / (ms / 1000), loss: lost / n };
 }
 
-// W4: sequential opens to a granted destination, open call to `opened`, in ms.
+// W4: sequential opens to a granted destination, open call to `opened`, in ms. The page's clock
+// reads whole milliseconds, so opens are timed in batches of 10 (each open still waits for the one
+// before); p50 and p99 are of the batch means.
 async function openTimes(n) {
-  const times = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const s = new TCPSocket(HOST, TCP_PORT);
-    await s.opened;
-    times.push(performance.now() - t0);
-    await s.close();
+  const means = [];
+  for (let b = 0; b < n / 10; b++) {
+    let spent = 0;
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      const s = new TCPSocket(HOST, TCP_PORT);
+      await s.opened;
+      spent += performance.now() - t0;
+      await s.close();
+    }
+    means.push(spent / 10);
   }
-  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+  return { p50: percentile(means, 0.5), p99: percentile(means, 0.99) };
 }
 
 // W5: n concurrent sockets, each echoing 1 KiB; the test measures memory while all are open.
