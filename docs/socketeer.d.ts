@@ -65,7 +65,7 @@ interface TLSPeerCertificate {
 
 /** The negotiated TLS session of a TLS socket. */
 interface TLSInfo {
-  /** "TLS 1.3" or "TLS 1.2". */
+  /** The negotiated version: "TLS 1.3" or "TLS 1.2" (the lowest Socketeer offers). */
   version: string;
   /** IANA cipher suite name, e.g. "TLS_AES_128_GCM_SHA256". */
   cipherSuite: string;
@@ -238,7 +238,7 @@ declare class MulticastController {
   joinGroup(groupAddress: string, options?: MulticastGroupOptions): Promise<void>;
   /** Rejects with TypeError, InvalidStateError (not joined, socket not open) or NetworkError. */
   leaveGroup(groupAddress: string, options?: MulticastGroupOptions): Promise<void>;
-  /** A frozen snapshot: a string per any-source group, an object per source-specific one. Changes only when a join or leave resolves. */
+  /** A frozen snapshot: a string per any-source group, an object per source-specific one. While the socket is open it changes only when a join or leave resolves; once the socket is closed it is empty. */
   readonly joinedGroups: ReadonlyArray<string | MulticastSourceSpecificGroup>;
 }
 
@@ -250,7 +250,7 @@ declare class MulticastController {
 interface TCPServerSocketOptions {
   /** 1 to 65535; leave it out to let the system choose. Below 32768 needs an organisation rule. */
   localPort?: number;
-  /** 1 to 4294967295 (0 is a TypeError). Accepted for compatibility; the kernel's maximum is used. */
+  /** 1 to 4294967295 (0 is a TypeError). Values above 4096 are used as 4096; the kernel caps it at net.core.somaxconn. Default: the kernel's maximum. */
   backlog?: number;
   /** Only with localAddress "::": true accepts IPv6 connections only. Default: both families. */
   ipv6Only?: boolean;
@@ -258,7 +258,7 @@ interface TCPServerSocketOptions {
 
 /** What `TCPServerSocket.opened` resolves to. */
 interface TCPServerSocketOpenInfo {
-  /** Each chunk is an accepted connection, already open (noDelay off, keep-alive on). */
+  /** Each chunk is an accepted connection, already open (noDelay and keep-alive off). Cancelling it ends the server: the port closes and `closed` resolves. */
   readable: ReadableStream<TCPSocket>;
   localAddress: string;
   localPort: number;

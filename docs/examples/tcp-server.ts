@@ -11,7 +11,7 @@ async function serveUpperCase(stop: AbortSignal): Promise<void> {
     handle(connection).catch((e) => console.log('connection failed', e));
   }
   connections.releaseLock();
-  await server.close();            // stops listening; accepted connections stay open
+  await server.close();            // the cancel already stopped listening; accepted connections stay open
 }
 
 async function handle(connection: TCPSocket): Promise<void> {
