@@ -132,3 +132,20 @@ func checkEcho(pattern []byte, at int64, p []byte) error {
 	}
 	return nil
 }
+
+// BenchmarkBridgeOpen opens a socket to an allowed destination and waits for OpOpened, then closes it
+// and waits for OpClosed: one operation is what W4 of the app benchmark times, without the web view.
+func BenchmarkBridgeOpen(b *testing.B) {
+	br := startBridge(b, Config{}, true)
+	echoSrv := startTCPServer(b, echo)
+	c := br.connect(b)
+	id := uint32(0)
+	for b.Loop() {
+		id++
+		c.openOK(b, id, echoSrv.port, nil)
+		if err := c.send(OpClose, id, nil); err != nil {
+			b.Fatal(err)
+		}
+		c.expect(b, id, OpClosed)
+	}
+}

@@ -79,11 +79,12 @@ type SiteServer struct {
 	// checkpoints carries every POST /checkpoint; the page's request waits until the test lets it go.
 	checkpoints chan checkpoint
 
-	mu      sync.Mutex
-	files   map[string]string
-	csp     string
-	t       testing.TB
-	logOpen bool
+	mu       sync.Mutex
+	files    map[string]string
+	handlers map[string]http.Handler
+	csp      string
+	t        testing.TB
+	logOpen  bool
 }
 
 // StartSite serves files (URL path → content; "/" falls back to
@@ -106,6 +107,7 @@ func StartSite(t testing.TB, files map[string]string, csp string) *SiteServer {
 		checkpoints: make(chan checkpoint),
 		bad:         make(chan error, 64),
 		files:       map[string]string{},
+		handlers:    map[string]http.Handler{},
 		csp:         csp,
 		t:           t,
 		logOpen:     true,
@@ -203,6 +205,14 @@ func (s *SiteServer) SetFile(p, content string) {
 	s.files[cleanPath(p)] = content
 }
 
+// Handle serves path with h, ahead of the site's files and its test endpoints, for tests that need
+// a live endpoint of their own on the site's origin.
+func (s *SiteServer) Handle(p string, h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers[cleanPath(p)] = h
+}
+
 // Client returns an HTTP client that trusts only this site's certificate.
 func (s *SiteServer) Client() *http.Client {
 	pool := x509.NewCertPool()
@@ -235,7 +245,12 @@ func (s *SiteServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	p := cleanPath(r.URL.Path)
+	s.mu.Lock()
+	h := s.handlers[p]
+	s.mu.Unlock()
 	switch {
+	case h != nil:
+		h.ServeHTTP(w, r)
 	case r.Method == http.MethodPost && p == "/result":
 		s.postResult(w, r)
 	case r.Method == http.MethodPost && (p == "/waiting" || p == "/step" || p == "/clicked"):

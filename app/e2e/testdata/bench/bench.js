@@ -1,5 +1,6 @@
-// Socketeer's benchmark page. It uses only the standard Direct Sockets shape (new TCPSocket, new
-// UDPSocket, opened, streams), so it runs unchanged in any browser that has the API. Workloads and
+// Socketeer's benchmark page. Its workloads use only the standard Direct Sockets shape (new TCPSocket,
+// new UDPSocket, opened, streams), so they run unchanged in any browser that has the API; the two
+// reference rows (R1, R2) use a plain WebSocket to a proxy on the page's own server. Workloads and
 // sizes come from the query string; every workload is timed as a loop, since performance.now() is
 // coarse in WebKit. Results go to /result; /checkpoint lets the test measure memory mid-run.
 'use strict';
@@ -80,6 +81,57 @@ async function pingPong(warm, measured) {
   return { p50: percentile(means, 0.5), p99: percentile(means, 0.99) };
 }
 
+// R1 and R2: W1 and W2 through the relay alternative, a WebSocket to a websockify-style proxy on
+// the site's own server (the test's wsRelay), which forwards to the same TCP echo server.
+async function relayOpen() {
+  const ws = new WebSocket(`wss://${location.host}/relay`);
+  ws.binaryType = 'arraybuffer';
+  let queued = 0, wake = null;
+  ws.onmessage = (e) => {
+    queued += e.data.byteLength;
+    if (wake) wake();
+  };
+  await new Promise((res, rej) => {
+    ws.onopen = res;
+    ws.onerror = () => rej(new Error('the WebSocket relay could not be reached'));
+  });
+  ws.onerror = null;
+  return {
+    ws,
+    async readN(n) {
+      while (queued < n) await new Promise((res) => { wake = res; });
+      wake = null;
+      queued -= n;
+    },
+  };
+}
+async function relayBulk(bytes) {
+  const c = await relayOpen();
+  const chunk = new Uint8Array(65536);
+  const t0 = performance.now();
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    c.ws.send(chunk);
+    await c.readN(chunk.length);
+  }
+  const ms = performance.now() - t0;
+  c.ws.close();
+  return bytes / 1e6 / (ms / 1000);
+}
+async function relayPingPong(warm, measured) {
+  const c = await relayOpen();
+  const msg = new Uint8Array(64);
+  const once = async () => { c.ws.send(msg); await c.readN(64); };
+  for (let i = 0; i < warm; i++) await once();
+  const means = [];
+  for (let b = 0; b < measured / 20; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) await once();
+    means.push((performance.now() - t0) * 1000 / 20);
+  }
+  c.ws.close();
+  return { p50: percentile(means, 0.5), p99: percentile(means, 0.99) };
+}
+
 // W3: UDP echo of n datagrams of 1000 bytes with at most 32 in flight. A datagram not echoed within
 // 200 ms of the last progress counts as lost.
 async function udpEcho(n) {
@@ -147,6 +199,9 @@ async function openTimes(n) {
 // W5: n concurrent sockets, each echoing 1 KiB; the test measures memory while all are open.
 async function scale(n) {
   const msg = new Uint8Array(1024);
+  // The test takes its baseline here, after the other workloads, so that the growth it reports is
+  // the sockets' own and not the heap the bulk workloads left behind.
+  await checkpoint('w5 start');
   const t0 = performance.now();
   const conns = await Promise.all(Array.from({ length: n }, async () => {
     const c = await open(TCP_PORT);
@@ -185,6 +240,8 @@ async function run() {
     r.W3 = await udpEcho(SIZE.datagrams);
     r.W4 = await openTimes(SIZE.opens);
     if (TLS_PORT) r.W6 = await bulk(TLS_PORT, SIZE.bulk, true, { secureTransport: 'on' });
+    r.R1 = await relayBulk(SIZE.bulk);
+    r.R2 = await relayPingPong(SIZE.warm, SIZE.pings);
     show(`round ${round + 1}: ${JSON.stringify(r)}`);
     res.rounds.push(r);
   }
