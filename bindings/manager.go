@@ -138,10 +138,12 @@ type Manager struct {
 	generation atomic.Uint64 // bumped by the app each time the top-level page is replaced
 
 	limiter *policy.Limiter
-	// peerLimiter is the per-destination send budget of bound UDP sockets (see peerRate).
-	peerLimiter *policy.Limiter
-	lockout     *policy.Lockout
-	now         func() time.Time
+	// peerLimiter is the per-destination send budget of bound UDP sockets (see peerRate), and
+	// newPeerLimiter their per-origin budget for new destinations (see newPeerRate).
+	peerLimiter    *policy.Limiter
+	newPeerLimiter *policy.Limiter
+	lockout        *policy.Lockout
+	now            func() time.Time
 
 	mu       sync.Mutex
 	open     int   // sockets open or opening
@@ -169,17 +171,18 @@ func NewManager(cfg Config) *Manager {
 		cfg.Resolver = systemResolver{}
 	}
 	return &Manager{
-		cfg:         cfg,
-		log:         cfg.Log,
-		limiter:     policy.NewLimiter(attemptBurst, attemptRate),
-		peerLimiter: policy.NewLimiter(peerBurst, peerRate),
-		lockout:     policy.NewLockout(),
-		now:         time.Now,
-		poolFree:    poolSize(cfg),
-		readFree:    cfg.MaxBuffered,
-		readWaiters: map[*socket]struct{}{},
-		waiters:     map[*socket]struct{}{},
-		sessions:    map[*session]struct{}{},
+		cfg:            cfg,
+		log:            cfg.Log,
+		limiter:        policy.NewLimiter(attemptBurst, attemptRate),
+		peerLimiter:    policy.NewLimiter(peerBurst, peerRate),
+		newPeerLimiter: policy.NewLimiter(newPeerBurst, newPeerRate),
+		lockout:        policy.NewLockout(),
+		now:            time.Now,
+		poolFree:       poolSize(cfg),
+		readFree:       cfg.MaxBuffered,
+		readWaiters:    map[*socket]struct{}{},
+		waiters:        map[*socket]struct{}{},
+		sessions:       map[*session]struct{}{},
 	}
 }
 

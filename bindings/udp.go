@@ -36,6 +36,14 @@ const (
 	// dropped and counted.
 	peerBurst = 4000
 	peerRate  = 4000
+
+	// newPeerBurst and newPeerRate shape the per-origin budget for destinations a bound socket has
+	// not sent to before and that did not write first (threat: scanning, or spraying many
+	// victims). A DHT or discovery protocol meets a few hundred peers while it bootstraps and a
+	// few a second after that; a scan of a /16 would take half an hour. The budget is its own, so
+	// a busy P2P socket never uses up the site's budget for connection attempts.
+	newPeerBurst = 256
+	newPeerRate  = 32
 )
 
 // udpState is what a UDP socket has beyond a TCP one.
@@ -264,9 +272,10 @@ func (u *udpState) mayReach(sk *socket, peer netip.AddrPort) bool {
 	}
 	if !decided {
 		// Threat: floods of new destinations, each a policy decision, a grants lookup and an audit
-		// record. They are charged to the site's attempt budget like connection attempts, and
-		// once the socket knows maxPeers destinations, new ones are dropped.
-		if full || !m.limiter.Allow(m.cfg.Origin, m.now()) {
+		// record. Peers the socket did not hear from first are charged to the site's new-peer
+		// budget, and once the socket knows maxPeers destinations, new ones are dropped. Answering
+		// a peer that wrote first, or a joined group, costs nothing: the page did not choose it.
+		if full || (!granted && !m.newPeerLimiter.Allow(m.cfg.Origin, m.now())) {
 			u.count(false)
 			return false
 		}

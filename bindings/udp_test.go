@@ -202,6 +202,54 @@ func TestBoundPeers(t *testing.T) {
 	}
 }
 
+// TestNewPeerBudget checks the site's budget for new destinations of bound sockets: it stops a
+// page from spraying datagrams at ever new hosts, it leaves the budget for connection attempts
+// alone, and answering peers that wrote first never draws on it.
+func TestNewPeerBudget(t *testing.T) {
+	b := startBridge(t, Config{}, true)
+	// The clock stands still, so no budget refills during the test.
+	fixed := time.Now()
+	b.m.now = func() time.Time { return fixed }
+	c := b.connect(t)
+	c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	sk := b.socketOf(1)
+	decided := func() int {
+		sk.udp.mu.Lock()
+		defer sk.udp.mu.Unlock()
+		return len(sk.udp.verdicts)
+	}
+
+	// Threat: scanning. Each new destination is decided only while the budget lasts.
+	for port := range newPeerBurst + 50 {
+		c.send(OpData, 1, datagramFrame(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), uint16(1000+port)), []byte("x")))
+	}
+	waitUntil(t, "every new destination is dropped or decided", func() bool {
+		sk.udp.mu.Lock()
+		defer sk.udp.mu.Unlock()
+		return sk.udp.droppedOut == newPeerBurst+50
+	})
+	if n := decided(); n != newPeerBurst {
+		t.Fatalf("%d destinations decided, want the budget of %d", n, newPeerBurst)
+	}
+	// The site's budget for connection attempts is untouched (but for the token the bound socket's
+	// own consent spent): a page with a busy P2P socket can still connect.
+	for range attemptBurst - 1 {
+		if !b.m.limiter.Allow(b.m.cfg.Origin, fixed) {
+			t.Fatal("new peers of a bound socket used the budget for connection attempts")
+		}
+	}
+	// A peer that writes first is answered with the budget spent.
+	peer := udpPeer(t)
+	peer.WriteToUDPAddrPort([]byte("hello"), netip.MustParseAddrPort(addrOfSocket(t, b, 1)))
+	c.expect(t, 1, OpRecv)
+	c.send(OpData, 1, datagramFrame(addrOf(peer), []byte("reply")))
+	buf := make([]byte, 64)
+	peer.SetReadDeadline(time.Now().Add(waitTimeout))
+	if n, err := peer.Read(buf); err != nil || string(buf[:n]) != "reply" {
+		t.Fatalf("the peer that wrote first got %q, %v", buf[:n], err)
+	}
+}
+
 // TestUDPClose closes an idle UDP socket of each mode: the page sees it closed cleanly.
 func TestUDPClose(t *testing.T) {
 	b := startBridge(t, Config{}, true)
