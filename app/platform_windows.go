@@ -22,10 +22,11 @@ func init() {
 	fmt.Fprintln(os.Stderr, "socketeer: "+windowsNotice)
 	// Started from Explorer or a shortcut, the console Windows opened for this process closes as soon
 	// as it exits, before anyone can read it; the message then goes in a dialog instead. The process
-	// is alone on its console exactly in that case (a shell in a console window is a second one).
+	// is alone on its console exactly in that case (a shell in a console window is a second one),
+	// and has no console at all when it was linked as a GUI program, as `wails build` links it.
 	var pids [2]uint32
 	n, _, _ := getConsoleProcessList.Call(uintptr(unsafe.Pointer(&pids[0])), uintptr(len(pids)))
-	if n == 1 {
+	if n <= 1 {
 		text, _ := windows.UTF16PtrFromString(windowsNotice + "\n\nRun socketeer.exe help in a Command Prompt to see the commands.")
 		title, _ := windows.UTF16PtrFromString("Socketeer")
 		windows.MessageBox(0, text, title, windows.MB_OK|windows.MB_ICONINFORMATION)

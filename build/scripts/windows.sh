@@ -36,6 +36,11 @@ if ! grep -q "Microsoft.Windows.Common-Controls" build/bin/socketeer.exe; then
   echo "windows: socketeer.exe has no application manifest" >&2
   exit 1
 fi
+# The program must say at start that site windows need Linux (app/platform_windows.go).
+if ! grep -q "site windows and the socket bridge need Linux" build/bin/socketeer.exe; then
+  echo "windows: socketeer.exe lacks the notice that site windows need Linux" >&2
+  exit 1
+fi
 exe_size=$(stat -c %s build/bin/socketeer.exe)
 inst_size=$(stat -c %s "$installer")
 if ((inst_size < exe_size / 4)); then
