@@ -3,10 +3,16 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,45 +172,311 @@ func TestPackageCommand(t *testing.T) {
 	}
 }
 
-// TestManPageCoversEveryCommand: every command `socketeer help` lists has an entry in the man page.
+// TestManPageCoversEveryCommand: the man page shows every command `socketeer help` lists (the bare
+// `socketeer`, which opens the launcher, included) in SYNOPSIS and as an entry under COMMANDS whose
+// heading names each of the command's flags; and every command word and flag the command line
+// actually accepts (the cases its parsers switch on and the flags they define, aliases such as -h
+// included) is named under COMMANDS.
 func TestManPageCoversEveryCommand(t *testing.T) {
 	b, err := os.ReadFile("../build/linux/socketeer.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The man page's command entries, as .TP headings: the first words, bold or italic markup removed.
-	heading := regexp.MustCompile(`(?m)^\.TP\n\.B[IR]? "?([^\n]*)`)
-	var entries []string
-	for _, m := range heading.FindAllStringSubmatch(string(b), -1) {
-		entries = append(entries, strings.ReplaceAll(m[1], `\-`, "-"))
+	page := parseManPage(string(b))
+	if len(page.synopsis) == 0 || len(page.commands) == 0 {
+		t.Fatalf("no SYNOPSIS or COMMANDS in the man page: %+v", page)
 	}
-	command := regexp.MustCompile(`(?m)^  socketeer ((?:[a-z-]+ ?)+)`)
-	n := 0
-	for _, m := range command.FindAllStringSubmatch(usage, -1) {
-		words := strings.Fields(m[1])
-		if len(words) > 2 {
-			words = words[:2]
-		}
-		want := strings.Join(words, " ")
-		found := false
-		for _, e := range entries {
-			if strings.HasPrefix(e, want) {
-				found = true
+
+	// From the usage text: each command, its words and its flags.
+	cmds := usageCommands(usage)
+	if len(cmds) < 13 {
+		t.Fatalf("found only %d commands in the usage text: %+v", len(cmds), cmds)
+	}
+	for _, c := range cmds {
+		name := strings.TrimSpace("socketeer " + strings.Join(c.words, " "))
+		inSynopsis := false
+		for _, line := range page.synopsis {
+			f := strings.Fields(line)
+			if len(c.words) == 0 {
+				inSynopsis = inSynopsis || line == "socketeer"
+			} else if len(f) > 0 && f[0] == "socketeer" && hasToken(line, c.words[0]) {
+				inSynopsis = true
 			}
 		}
-		if !found {
-			t.Errorf("the man page has no entry for %q (entries: %q)", want, entries)
+		if !inSynopsis {
+			t.Errorf("SYNOPSIS does not show %q (it shows %q)", name, page.synopsis)
 		}
-		n++
+		// The launcher's entry is headed "socketeer", the others by their words ("trust add …").
+		want := strings.Join(c.words, " ")
+		var entry *manEntry
+		for i, e := range page.commands {
+			if want == "" && e.heading == "socketeer" ||
+				want != "" && regexp.MustCompile(`^`+regexp.QuoteMeta(want)+`($|[^\w-])`).MatchString(e.heading) {
+				entry = &page.commands[i]
+				break
+			}
+		}
+		if entry == nil {
+			t.Errorf("COMMANDS has no entry for %q", name)
+			continue
+		}
+		for _, flag := range c.flags {
+			if !hasToken(entry.heading, flag) {
+				t.Errorf("the COMMANDS entry %q does not show %s, which %q takes", entry.heading, flag, name)
+			}
+		}
 	}
-	if n < 10 {
-		t.Errorf("found only %d commands in the usage text", n)
+
+	// From the code: what the command line accepts, whether or not the usage text shows it.
+	accepted := acceptedWords(t, "cli.go", "package.go", "profile.go", "profile_open.go")
+	if len(accepted) < 25 {
+		t.Fatalf("found only %d command words and flags in the code: %q", len(accepted), accepted)
 	}
+	var all strings.Builder
+	for _, e := range page.commands {
+		all.WriteString(e.heading + "\n" + e.body + "\n")
+	}
+	for _, w := range accepted {
+		if !hasToken(all.String(), w) {
+			t.Errorf("the command line accepts %q, which COMMANDS does not name", w)
+		}
+	}
+
+	// The same check as build/scripts/test-packages.sh runs on the installed page.
 	if _, err := exec.LookPath("man"); err == nil {
-		out, err := exec.Command("man", "--warnings", "-l", "../build/linux/socketeer.1").CombinedOutput()
-		if err != nil || strings.Contains(string(out), "warning") {
-			t.Errorf("man: %v\n%s", err, out)
+		cmd := exec.Command("man", "--warnings", "-E", "UTF-8", "-l", "../build/linux/socketeer.1")
+		cmd.Env = append(os.Environ(), "LANG=C", "MANROFFSEQ=", "MANWIDTH=80")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+			t.Errorf("man: %v\n%s", err, stderr.String())
 		}
+	}
+}
+
+// usageCommand is one command of the usage text: its words after "socketeer" (none for the
+// launcher; "trust add"; "--profile") and the flags its entry names.
+type usageCommand struct {
+	words, flags []string
+}
+
+// usageCommands reads the usage text: an entry is a line "  socketeer …" and the indented lines
+// after it; its syntax ends where two spaces start the description.
+func usageCommands(text string) []usageCommand {
+	var out []usageCommand
+	flagRE := regexp.MustCompile(`--[a-z][a-z-]*`)
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, "  socketeer")
+		switch {
+		case ok && (rest == "" || rest[0] == ' '):
+			syntax, _, _ := strings.Cut(rest, "  ")
+			var c usageCommand
+			for i, w := range strings.Fields(syntax) {
+				if regexp.MustCompile(`^[a-z]+$`).MatchString(w) && len(c.words) == i ||
+					i == 0 && strings.HasPrefix(w, "--") {
+					c.words = append(c.words, w)
+				}
+			}
+			out = append(out, c)
+			fallthrough
+		case len(out) > 0 && strings.HasPrefix(line, "    "):
+			c := &out[len(out)-1]
+			for _, f := range flagRE.FindAllString(line, -1) {
+				if !slices.Contains(c.flags, f) {
+					c.flags = append(c.flags, f)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// acceptedWords returns what the command line's parsers accept, read from the source: the string
+// cases of the switches in run and in the functions named …Command, and the flags those define
+// with a flag.FlagSet ("--" and the name).
+func acceptedWords(t *testing.T, files ...string) []string {
+	var out []string
+	add := func(w string) {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil || fn.Recv != nil || fn.Name.Name != "run" && !strings.HasSuffix(fn.Name.Name, "Command") {
+				continue
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.CaseClause:
+					for _, e := range n.List {
+						if s, ok := stringLit(e); ok {
+							add(s)
+						}
+					}
+				case *ast.CallExpr:
+					sel, ok := n.Fun.(*ast.SelectorExpr)
+					if !ok {
+						break
+					}
+					arg := -1
+					switch sel.Sel.Name {
+					case "Bool", "Duration", "Float64", "Int", "Int64", "String", "Uint", "Uint64", "Func", "BoolFunc":
+						arg = 0 // fs.String("name", …)
+					case "BoolVar", "DurationVar", "Float64Var", "IntVar", "Int64Var", "StringVar", "UintVar",
+						"Uint64Var", "Var", "TextVar":
+						arg = 1 // fs.Var(&v, "name", …)
+					}
+					if arg >= 0 && len(n.Args) > arg {
+						if s, ok := stringLit(n.Args[arg]); ok {
+							add("--" + s)
+						}
+					}
+				}
+				return true
+			})
+		}
+	}
+	return out
+}
+
+func stringLit(e ast.Expr) (string, bool) {
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(lit.Value)
+	return s, err == nil
+}
+
+// hasToken reports whether word occurs in text on its own, not inside a longer word or flag.
+func hasToken(text, word string) bool {
+	return regexp.MustCompile(`(^|[^\w-])` + regexp.QuoteMeta(word) + `($|[^\w-])`).MatchString(text)
+}
+
+// manPage is the text of a man page's SYNOPSIS lines and COMMANDS entries, with the markup removed.
+type manPage struct {
+	synopsis []string
+	commands []manEntry
+}
+
+type manEntry struct{ heading, body string }
+
+// parseManPage reads the man(7) source that socketeer.1 uses: the font macros, .br between
+// SYNOPSIS lines, .TP entries, and .RS/.RE around nested lists (which stay in their entry's body).
+func parseManPage(src string) manPage {
+	var p manPage
+	section, depth, wantHeading := "", 0, false
+	line := ""
+	for _, raw := range strings.Split(src, "\n") {
+		macro, args := "", raw
+		if strings.HasPrefix(raw, ".") || strings.HasPrefix(raw, "'") {
+			macro, args, _ = strings.Cut(raw[1:], " ")
+		}
+		switch macro {
+		case `\"`:
+			continue
+		case "SH":
+			section = manText("", args)
+			continue
+		}
+		switch section {
+		case "SYNOPSIS":
+			if macro == "br" {
+				p.synopsis = append(p.synopsis, strings.Join(strings.Fields(line), " "))
+				line = ""
+			} else {
+				line += " " + manText(macro, args)
+			}
+			continue
+		case "COMMANDS":
+		default:
+			if line != "" {
+				p.synopsis = append(p.synopsis, strings.Join(strings.Fields(line), " "))
+				line = ""
+			}
+			continue
+		}
+		switch {
+		case macro == "RS":
+			depth++
+		case macro == "RE":
+			depth--
+		case macro == "TP" && depth == 0:
+			p.commands = append(p.commands, manEntry{})
+			wantHeading = true
+		case len(p.commands) == 0:
+		case wantHeading:
+			p.commands[len(p.commands)-1].heading = strings.Join(strings.Fields(manText(macro, args)), " ")
+			wantHeading = false
+		default:
+			e := &p.commands[len(p.commands)-1]
+			e.body += manText(macro, args) + "\n"
+		}
+	}
+	return p
+}
+
+// manText renders one line's text: a font macro's arguments (alternating ones run together) or a
+// text line, with font changes and escapes removed. Other macros have no text.
+func manText(macro, args string) string {
+	var words []string
+	switch macro {
+	case "", "B", "I", "SH", "SS", "BI", "IB", "BR", "RB", "IR", "RI":
+	default:
+		return ""
+	}
+	if macro == "" {
+		words = []string{args}
+	} else {
+		for args = strings.TrimSpace(args); args != ""; args = strings.TrimSpace(args) {
+			if args[0] == '"' {
+				w, rest, _ := strings.Cut(args[1:], `"`)
+				words, args = append(words, w), rest
+			} else {
+				w, rest, _ := strings.Cut(args, " ")
+				words, args = append(words, w), rest
+			}
+		}
+	}
+	sep := " "
+	if len(macro) == 2 && macro != "SH" && macro != "SS" {
+		sep = ""
+	}
+	s := strings.Join(words, sep)
+	s = regexp.MustCompile(`\\f(\[[A-Z]*\]|\(..|[A-Z])`).ReplaceAllString(s, "")
+	return strings.NewReplacer(`\-`, "-", `\&`, "", `\e`, `\`, `\ `, " ").Replace(s)
+}
+
+// TestPolicyReadmeCoversEveryField: README.policy, installed in /usr/share/doc/socketeer, names
+// every field of the policy format: those of a file, of a destination rule and of a certificate pin.
+func TestPolicyReadmeCoversEveryField(t *testing.T) {
+	b, err := os.ReadFile("../build/linux/README.policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, v := range []any{policy.EnterpriseFile{}, policy.DestRule{}, policy.CertPin{}} {
+		typ := reflect.TypeOf(v)
+		for i := 0; i < typ.NumField(); i++ {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			n++
+			if !hasToken(string(b), name) {
+				t.Errorf("README.policy does not name the %s field %q", typ.Name(), name)
+			}
+		}
+	}
+	if n < 18 {
+		t.Errorf("found only %d fields in the policy format", n)
 	}
 }
 
