@@ -46,7 +46,13 @@ func packageCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	icon := AppIcon
+	// The demo's page needs the loopback servers that only `socketeer demo` starts; a package
+	// would install a menu entry that opens a page with nothing behind it.
+	if p.Demo {
+		return fmt.Errorf("the built-in demo cannot be packaged: it needs the servers that `socketeer demo` starts")
+	}
+	// The menu entry shows the site as its window does: with the profile's icon, else Socketeer's.
+	icon := windowIcon(p)
 	if *iconPath != "" {
 		if icon, err = os.ReadFile(*iconPath); err != nil {
 			return fmt.Errorf("read the icon: %w", err)

@@ -6,6 +6,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,8 +160,48 @@ func TestPackageCommand(t *testing.T) {
 	if len(debs) != 1 || !strings.Contains(out.String(), debs[0]) {
 		t.Errorf("wrote %v, said %q", debs, out.String())
 	}
+	// Without --icon, the entry has the profile's own icon (here a 2×2 one, which the package keeps
+	// at its largest size, 128 px, since icons are never scaled up).
+	own := image.NewNRGBA(image.Rect(0, 0, 2, 2))
+	own.Set(0, 0, color.NRGBA{R: 200, A: 255})
+	var ownPNG bytes.Buffer
+	png.Encode(&ownPNG, own)
+	p, err := FindProfile("print.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.setIcon(ownPNG.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	pkgDir := t.TempDir()
+	if code := Main([]string{"package", "--profile", "print.example", "--output", pkgDir}, &out, &errOut); code != 0 {
+		t.Fatalf("package: %d %s", code, errOut.String())
+	}
+	debs, _ = filepath.Glob(filepath.Join(pkgDir, "*.deb"))
+	if len(debs) != 1 {
+		t.Fatalf("wrote %v", debs)
+	}
+	// Socketeer's own icon would bring a 512 px size; the profile's stops at 128.
+	list, err := exec.Command("dpkg-deb", "-c", debs[0]).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dpkg-deb -c: %v\n%s", err, list)
+	}
+	if !strings.Contains(string(list), "/128x128/apps/socketeer-site-print.example.png") ||
+		strings.Contains(string(list), "/512x512/") {
+		t.Errorf("the package does not carry the profile's own icon:\n%s", list)
+	}
+	// The demo needs the servers `socketeer demo` starts: it is not packaged.
+	demo, err := OpenProfile("https://localhost:47443", "https://localhost:47443/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo.Demo = true
+	if err := demo.Save(); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"package"},
+		{"package", "--profile", demo.ID()},
 		{"package", "--profile", "nobody.example"},
 		{"package", "--profile", "print.example", "--grant", "*:1"},
 		{"package", "--profile", "print.example", "--icon", filepath.Join(dir, "missing.png")},
