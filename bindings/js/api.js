@@ -38,8 +38,8 @@
   const IN = 'socketeer:in';
   const READ_WINDOW = 4 << 20; // Go's initial read credit per socket (bindings.ReadWindow)
   const MAX_CHUNK = 65536;      // largest data frame (bindings.MaxChunk)
-  const ACCEPT_WINDOW = 16;
-  const CREDIT_STEP = 32 << 10; // the most read bytes the page leaves unreported (see returnCredit)     // accepted connections a server's readable holds (bindings.acceptWindow)
+  const ACCEPT_WINDOW = 16;     // accepted connections a server's readable holds (bindings.acceptWindow)
+  const CREDIT_STEP = 32 << 10; // the most read bytes the page leaves unreported (see returnCredit)
   const sockets = new Map();
   let nextId = 1;
 
