@@ -66,21 +66,29 @@ Usage:
 type exitError struct {
 	code int
 	msg  string
+	// usage: the command line itself was wrong (see classifyFailure).
+	usage bool
 }
 
 func (e *exitError) Error() string { return e.msg }
 
 func usageErr(format string, a ...any) error {
-	return &exitError{code: 2, msg: fmt.Sprintf(format, a...) + "\nRun 'socketeer help' for usage."}
+	return &exitError{code: 2, msg: fmt.Sprintf(format, a...) + "\nRun 'socketeer help' for usage.", usage: true}
 }
 
-// Main runs the command line and returns the process exit status.
+// Main runs the command line and returns the process exit status. A failure goes to stderr, and
+// where nobody may read that (a window command started from a menu or by the launcher) also to the
+// user (see reportFailure).
 func Main(args []string, stdout, stderr io.Writer) int {
+	if r := takeLaunchReport(); r != nil {
+		launchReport = r
+	}
 	err := run(args, stdout)
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintln(stderr, "socketeer: "+err.Error())
+	reportFailure(args, err, stderr)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

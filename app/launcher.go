@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -33,14 +34,18 @@ type Launcher struct {
 	env []string
 	// pickFile asks the user for an image file (a native dialog); nil where there is none.
 	pickFile func() (string, error)
+	// command makes the command that opens a profile's window (tests replace it).
+	command func(*Profile) (*exec.Cmd, error)
 
 	mu      sync.Mutex
-	fetched map[string]siteInfo   // by origin: what Preview read, for AddProfile
-	icons   map[string]cachedIcon // by icon file
+	fetched map[string]siteInfo    // by origin: what Preview read, for AddProfile
+	icons   map[string]cachedIcon  // by icon file
+	opening map[string]*childWatch // by profile ID: the window process OpenProfile started last
 }
 
 func newLauncher() *Launcher {
-	return &Launcher{env: os.Environ(), fetched: map[string]siteInfo{}, icons: map[string]cachedIcon{}}
+	return &Launcher{env: os.Environ(), command: siteCommand, fetched: map[string]siteInfo{},
+		icons: map[string]cachedIcon{}, opening: map[string]*childWatch{}}
 }
 
 // ProfileInfo is one profile as the launcher lists it.
@@ -331,24 +336,145 @@ func (l *Launcher) RemoveProfile(id string) error {
 
 // OpenProfile starts the profile's window in a process of its own (each profile's storage needs its
 // own process), or brings it to the front if it is open: the new process finds out and says so. The
-// process is in a session of its own, so closing the launcher leaves site windows open.
+// process is in a session of its own, so closing the launcher leaves site windows open. Whether the
+// window opened, WaitOpened tells.
 func (l *Launcher) OpenProfile(id string) error {
 	p, err := profileByID(id)
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
+	cmd, err := l.command(p)
 	if err != nil {
-		return fmt.Errorf("find the socketeer program: %w", err)
+		return err
 	}
-	cmd := exec.Command(exe, "--profile", p.ID())
-	cmd.Stdout, cmd.Stderr, cmd.Env = os.Stdout, os.Stderr, l.env
-	if err := startDetached(cmd); err != nil {
+	w, err := startWatched(cmd, l.env)
+	if err != nil {
 		return fmt.Errorf("start %s: %w", p.Name, err)
 	}
 	alog.Info("profile started", "profile", p.ID(), "pid", cmd.Process.Pid)
-	go cmd.Wait()
+	l.mu.Lock()
+	l.opening[p.ID()] = w
+	l.mu.Unlock()
+	go func() {
+		<-w.done
+		if w.err != nil {
+			alog.Warn("profile could not be opened", "profile", p.ID(), "error", w.err)
+		}
+	}()
 	return nil
+}
+
+// WaitOpened waits until the process OpenProfile started last for the profile has shown its window
+// (or brought the open one to the front), and returns why it could not when it ended with a failure
+// instead. The page calls it after OpenProfile, without waiting for it.
+func (l *Launcher) WaitOpened(id string) error {
+	l.mu.Lock()
+	w := l.opening[id]
+	l.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	<-w.done
+	if w.err != nil {
+		name := id
+		if p, err := profileByID(id); err == nil {
+			name = cleanText(p.Name, maxNameRunes)
+		}
+		return fmt.Errorf("%s could not be opened: %s", name, w.err)
+	}
+	return nil
+}
+
+// siteCommand is the command that opens p's window: this program with --profile.
+func siteCommand(p *Profile) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the socketeer program: %w", err)
+	}
+	return exec.Command(exe, "--profile", p.ID()), nil
+}
+
+// maxChildReport bounds what the launcher keeps of a window process's report (threat: a process that
+// writes without end).
+const maxChildReport = 4 << 10
+
+// childExitGrace is how long the launcher waits for a window process whose report closed to end:
+// if it is still running by then, it closed the report because its window is up.
+const childExitGrace = time.Second
+
+// childWatch follows a window process until it has shown its window or ended.
+type childWatch struct {
+	done chan struct{}
+	err  error // set before done closes: why the process ended, when it failed
+}
+
+// startWatched starts cmd, detached, with the user's environment env. Its standard output and error
+// are the launcher's, as before; the process also gets the write end of a pipe (see
+// launchReportEnv), where a Socketeer window process writes its error message, and a crash report,
+// before it ends with a failure, and which it closes once its window is up. A pipe of its own rather
+// than the process's standard error: the window process outlives the launcher, and its standard
+// error must not break (SIGPIPE) when the launcher goes away.
+func startWatched(cmd *exec.Cmd, env []string) (*childWatch, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Env = append(slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		return strings.HasPrefix(kv, launchReportEnv+"=")
+	}), launchReportEnv+"="+strconv.Itoa(3+len(cmd.ExtraFiles)))
+	cmd.ExtraFiles = append(cmd.ExtraFiles, w)
+	err = startDetached(cmd)
+	w.Close()
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	cw := &childWatch{done: make(chan struct{})}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	go func() {
+		defer close(cw.done)
+		report := readHead(r, maxChildReport)
+		r.Close()
+		select {
+		case <-exited:
+		case <-time.After(childExitGrace):
+			return
+		}
+		if !cmd.ProcessState.Success() {
+			cw.err = childFailure(report, cmd.ProcessState)
+		}
+	}()
+	return cw, nil
+}
+
+// readHead reads r to its end and returns the first n bytes.
+func readHead(r io.Reader, n int) []byte {
+	b, _ := io.ReadAll(io.LimitReader(r, int64(n)))
+	io.Copy(io.Discard, r)
+	return b
+}
+
+// childFailure words why a window process failed: the message it reported, else the start of its
+// crash report, else how it ended. The result is plain text for the page.
+func childFailure(report []byte, st *os.ProcessState) error {
+	lines := strings.Split(string(report), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if msg, ok := strings.CutPrefix(lines[i], "socketeer: "); ok && strings.TrimSpace(msg) != "" {
+			// Messages that go on over several lines (a usage hint) keep their first.
+			return errors.New(dialogText(msg))
+		}
+	}
+	for _, line := range lines {
+		if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
+			return errors.New("Socketeer stopped with an internal error (" + cleanText(line, maxShownText) + ")")
+		}
+	}
+	return errors.New("Socketeer's window process ended at once (" + st.String() + ")")
 }
 
 // RestoreDemo brings the built-in demo's profile back.

@@ -153,6 +153,8 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 				}
 				tracker.Store(trackWindow(p.ConfigDir()))
 				alog.Info("site window ready", "origin", s.origin, "bridge", bridgeAddr, "profile", p.ID(), "class", siteWindowClass(p))
+				// From here on a failure is this process's to report, not the launcher's.
+				launchReport.ready()
 			})
 		},
 	})

@@ -268,6 +268,9 @@ async function openProfile(id) {
   const p = state.profiles.find((x) => x.id === id);
   await call('OpenProfile', id);
   status((p && p.running ? 'Showing ' : 'Opening ') + (p ? p.name : 'the site') + '…');
+  // A window process that fails before its window shows says why; call shows it as an error. The
+  // page does not wait for it.
+  call('WaitOpened', id).catch(() => {});
 }
 
 async function desktopEntry() {
