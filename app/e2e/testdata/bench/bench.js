@@ -160,10 +160,12 @@ async function udpEcho(n) {
       await w.write({ data: d });
     }
     const before = received;
+    let timer;
     await new Promise((res) => {
       wake = res;
-      setTimeout(res, 200);
+      timer = setTimeout(res, 200);
     });
+    clearTimeout(timer);
     wake = null;
     if (received === before && inFlight.size > 0) {
       lost += inFlight.size;
