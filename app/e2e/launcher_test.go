@@ -334,6 +334,19 @@ func TestLauncherRevokeAndRemove(t *testing.T) {
 	if out, _, _ := RunCLI(t, dirs, "grants", "list", site.URL+"/"); !strings.Contains(out, "no remembered connections") {
 		t.Fatalf("after revoking: %q", out)
 	}
+	// The page follows changes made elsewhere without being touched: a grant remembered in the
+	// site's window (here written as that window writes it) appears, and one revoked from the
+	// command line goes.
+	mark = l.Mark()
+	if err := os.WriteFile(filepath.Join(profileDir(dirs, id), "grants.json"), g.Encode(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.WaitLogAfter(t, mark, reShown("permissions", 1), pageTimeout)
+	mark = l.Mark()
+	if _, _, code := RunCLI(t, dirs, "grants", "revoke", site.URL+"/", "127.0.0.1:"+strconv.Itoa(echo.Port)); code != 0 {
+		t.Fatalf("grants revoke: exit %d", code)
+	}
+	l.WaitLogAfter(t, mark, reShown("permissions", 0), pageTimeout)
 
 	// Edit: revoking the last grant left the focus on the Permissions tab; Edit is three buttons
 	// back. The name field has the focus. (Choosing an icon file goes through the desktop's file

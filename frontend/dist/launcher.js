@@ -45,7 +45,7 @@ function shown(view, n) {
   requestAnimationFrame(() => requestAnimationFrame(() => api().Shown(view, n)));
 }
 
-const state = { profiles: [], problems: [], selected: null, tab: 'permissions', lastSockets: -1 };
+const state = { profiles: [], problems: [], selected: null, tab: 'permissions', lastSockets: -1, lastPerms: '' };
 
 let statusTimer = null;
 function status(msg, isError) {
@@ -172,18 +172,23 @@ function when(iso) {
   return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
 }
 
-async function renderPermissions(id) {
+// renderPermissions shows the site's grants and the organisation's rules. The poll calls it too
+// (fromPoll), so that a connection the user just chose to remember in the site's window appears
+// without reselecting the site; a poll that brings nothing new changes nothing on screen.
+async function renderPermissions(id, fromPoll) {
   const perms = await api().Permissions(id);
   if (state.selected !== id || state.tab !== 'permissions') return;
-  const tbody = $('grants');
-  tbody.replaceChildren(...perms.grants.map((g) => el('tr', {},
+  const seen = id + '\n' + JSON.stringify(perms);
+  if (fromPoll && seen === state.lastPerms) return;
+  state.lastPerms = seen;
+  keepFocus($('grants'), perms.grants.map((g) => el('tr', {},
     el('td', { class: 'mono', text: hostPort(g.host, g.port) }),
     el('td', { text: g.protocol.toUpperCase() }),
     el('td', {}, tlsBadge(g.tls)),
-    el('td', { text: g.created ? when(g.created) : '' }),
+    el('td', { class: 'time', text: g.created ? when(g.created) : '' }),
     el('td', {}, el('button', {
       type: 'button', class: 'danger', 'aria-label': 'Revoke ' + hostPort(g.host, g.port),
-      onclick: () => revoke(id, g),
+      'data-key': [g.protocol, g.mode, g.host, g.port, g.tls].join(' '), onclick: () => revoke(id, g),
     }, 'Revoke')))));
   $('no-grants').hidden = perms.grants.length > 0;
   const warn = $('grant-warning');
@@ -191,7 +196,7 @@ async function renderPermissions(id) {
   warn.hidden = !perms.warning;
   $('notes').replaceChildren(...perms.notes.map((n) => el('li', { text: n })));
   const effects = { 'pre-granted': 'Connects without asking', allowed: 'May ask to connect', blocked: 'Always refused' };
-  $('managed').replaceChildren(...perms.managed.map((r) => el('tr', {},
+  fillTable($('managed'), perms.managed.map((r) => el('tr', {},
     el('td', { text: r.text }),
     el('td', {}, el('span', { class: 'badge ' + (r.effect === 'blocked' ? 'deny' : 'allow'), text: effects[r.effect] || r.effect })))));
   $('no-managed').hidden = perms.managed.length + perms.notes.length > 0;
@@ -216,11 +221,18 @@ function bytes(n) {
   return v.toFixed(v < 10 ? 1 : 0) + ' ' + units[i];
 }
 
+// fillTable puts rows in a table body and hides the table, headings and all, while it has none
+// (WebKitGTK does not restyle a :has(tbody:empty) rule when the last row goes).
+function fillTable(tbody, rows) {
+  tbody.replaceChildren(...rows);
+  tbody.closest('table').hidden = rows.length === 0;
+}
+
 // keepFocus re-renders a table body without losing the keyboard focus: the button that had it
 // (named by its data-key) has it again afterwards, so a periodic refresh never moves the user.
 function keepFocus(tbody, rows) {
   const had = tbody.contains(document.activeElement) ? document.activeElement.dataset.key : null;
-  tbody.replaceChildren(...rows);
+  fillTable(tbody, rows);
   if (had) {
     const again = tbody.querySelector('[data-key="' + CSS.escape(had) + '"]');
     (again || $('tab-' + state.tab)).focus();
@@ -239,14 +251,14 @@ async function renderActivity(id, fromPoll) {
     el('td', {}, tlsBadge(s.tls)),
     el('td', { class: 'num', text: bytes(s.bytesIn) }),
     el('td', { class: 'num', text: bytes(s.bytesOut) }),
-    el('td', { text: when(s.opened) }),
+    el('td', { class: 'time', text: when(s.opened) }),
     el('td', {}, el('button', {
       type: 'button', class: 'danger', 'aria-label': 'Close the socket to ' + s.destination,
       'data-key': String(s.id), onclick: () => closeSocket(id, s),
     }, 'Close')))));
   $('no-sockets').hidden = ins.sockets.length > 0 || !ins.running;
-  $('decisions').replaceChildren(...ins.decisions.map((d) => el('tr', {},
-    el('td', { text: when(d.time) }),
+  fillTable($('decisions'), ins.decisions.map((d) => el('tr', {},
+    el('td', { class: 'time', text: when(d.time) }),
     el('td', { class: 'mono', text: d.destination }),
     el('td', {}, el('span', { class: 'badge ' + (d.outcome === 'allowed' ? 'allow' : 'deny'), text: d.summary })),
     el('td', { text: d.why }))));
@@ -472,6 +484,7 @@ async function poll() {
   await refreshList();
   const p = selectedProfile();
   if (p && state.tab === 'activity') await renderActivity(p.id, true);
+  if (p && state.tab === 'permissions') await renderPermissions(p.id, true);
 }
 
 async function start() {
