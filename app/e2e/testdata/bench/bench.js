@@ -44,46 +44,16 @@ async function readN(r, n) {
   }
 }
 
-// W1: bulk echo with at most one 64 KiB write in flight. W1u: writes as fast as the socket takes
-// them, read concurrently. Both report MB/s of payload one way.
-async function bulk(port, bytes, windowed, options) {
+// Every TCP-like workload runs on a connection c with send(bytes) (not awaited: one write in
+// flight), readN(n) and close(): a Socketeer TCPSocket (tcpConn) or the WebSocket relay (relayConn).
+async function tcpConn(port, options) {
   const c = await open(port, options);
-  const chunk = new Uint8Array(65536);
-  const t0 = performance.now();
-  if (windowed) {
-    for (let sent = 0; sent < bytes; sent += chunk.length) {
-      c.w.write(chunk);
-      await readN(c.r, chunk.length);
-    }
-  } else {
-    const reading = readN(c.r, bytes);
-    for (let sent = 0; sent < bytes; sent += chunk.length) await c.w.write(chunk);
-    await reading;
-  }
-  const ms = performance.now() - t0;
-  await shut(c);
-  return bytes / 1e6 / (ms / 1000);
+  return { send: (b) => { c.w.write(b); }, readN: (n) => readN(c.r, n), close: () => shut(c) };
 }
 
-// W2: 64-byte ping-pong, timed in batches of 20; p50 and p99 of the batch means, in µs.
-async function pingPong(warm, measured) {
-  const c = await open(TCP_PORT);
-  const msg = new Uint8Array(64);
-  const once = async () => { c.w.write(msg); await readN(c.r, 64); };
-  for (let i = 0; i < warm; i++) await once();
-  const means = [];
-  for (let b = 0; b < measured / 20; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 20; i++) await once();
-    means.push((performance.now() - t0) * 1000 / 20);
-  }
-  await shut(c);
-  return { p50: percentile(means, 0.5), p99: percentile(means, 0.99) };
-}
-
-// R1 and R2: W1 and W2 through the relay alternative, a WebSocket to a websockify-style proxy on
-// the site's own server (the test's wsRelay), which forwards to the same TCP echo server.
-async function relayOpen() {
+// R1 and R2 run W1 and W2 through the relay alternative, a WebSocket to a websockify-style proxy
+// on the site's own server (the test's wsRelay), which forwards to the same TCP echo server.
+async function relayConn() {
   const ws = new WebSocket(`wss://${location.host}/relay`);
   ws.binaryType = 'arraybuffer';
   let queued = 0, wake = null;
@@ -97,30 +67,46 @@ async function relayOpen() {
   });
   ws.onerror = null;
   return {
-    ws,
+    send: (b) => ws.send(b),
     async readN(n) {
       while (queued < n) await new Promise((res) => { wake = res; });
       wake = null;
       queued -= n;
     },
+    close: () => ws.close(),
   };
 }
-async function relayBulk(bytes) {
-  const c = await relayOpen();
+
+// W1 (and R1): bulk echo with at most one 64 KiB write in flight, in MB/s of payload one way.
+async function windowed(conn, bytes) {
   const chunk = new Uint8Array(65536);
   const t0 = performance.now();
   for (let sent = 0; sent < bytes; sent += chunk.length) {
-    c.ws.send(chunk);
-    await c.readN(chunk.length);
+    conn.send(chunk);
+    await conn.readN(chunk.length);
   }
   const ms = performance.now() - t0;
-  c.ws.close();
+  await conn.close();
   return bytes / 1e6 / (ms / 1000);
 }
-async function relayPingPong(warm, measured) {
-  const c = await relayOpen();
+
+// W1u: writes as fast as the socket takes them, read concurrently, in MB/s of payload one way.
+async function pipelined(port, bytes) {
+  const c = await open(port);
+  const chunk = new Uint8Array(65536);
+  const t0 = performance.now();
+  const reading = readN(c.r, bytes);
+  for (let sent = 0; sent < bytes; sent += chunk.length) await c.w.write(chunk);
+  await reading;
+  const ms = performance.now() - t0;
+  await shut(c);
+  return bytes / 1e6 / (ms / 1000);
+}
+
+// W2 (and R2): 64-byte ping-pong, timed in batches of 20; p50 and p99 of the batch means, in µs.
+async function pingPong(conn, warm, measured) {
   const msg = new Uint8Array(64);
-  const once = async () => { c.ws.send(msg); await c.readN(64); };
+  const once = async () => { conn.send(msg); await conn.readN(64); };
   for (let i = 0; i < warm; i++) await once();
   const means = [];
   for (let b = 0; b < measured / 20; b++) {
@@ -128,7 +114,7 @@ async function relayPingPong(warm, measured) {
     for (let i = 0; i < 20; i++) await once();
     means.push((performance.now() - t0) * 1000 / 20);
   }
-  c.ws.close();
+  await conn.close();
   return { p50: percentile(means, 0.5), p99: percentile(means, 0.99) };
 }
 
@@ -235,15 +221,15 @@ async function run() {
   for (let round = 0; round < ROUNDS; round++) {
     const r = {};
     show('round ' + (round + 1));
-    r.W1 = await bulk(TCP_PORT, SIZE.bulk, true);
+    r.W1 = await windowed(await tcpConn(TCP_PORT), SIZE.bulk);
     show('W1 ' + r.W1);
-    r.W1u = await bulk(TCP_PORT, SIZE.bulk, false);
-    r.W2 = await pingPong(SIZE.warm, SIZE.pings);
+    r.W1u = await pipelined(TCP_PORT, SIZE.bulk);
+    r.W2 = await pingPong(await tcpConn(TCP_PORT), SIZE.warm, SIZE.pings);
     r.W3 = await udpEcho(SIZE.datagrams);
     r.W4 = await openTimes(SIZE.opens);
-    if (TLS_PORT) r.W6 = await bulk(TLS_PORT, SIZE.bulk, true, { secureTransport: 'on' });
-    r.R1 = await relayBulk(SIZE.bulk);
-    r.R2 = await relayPingPong(SIZE.warm, SIZE.pings);
+    if (TLS_PORT) r.W6 = await windowed(await tcpConn(TLS_PORT, { secureTransport: 'on' }), SIZE.bulk);
+    r.R1 = await windowed(await relayConn(), SIZE.bulk);
+    r.R2 = await pingPong(await relayConn(), SIZE.warm, SIZE.pings);
     show(`round ${round + 1}: ${JSON.stringify(r)}`);
     res.rounds.push(r);
   }
