@@ -2,15 +2,20 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"socketeer/app/debpkg"
+	"socketeer/bindings"
 )
 
 // The tests in this file check the app as the Debian package installed it. They install and
@@ -31,7 +36,8 @@ func needInstalled(t *testing.T) string {
 // TestInstalledDemo starts the installed app's demo the way its menu entry's action does and uses
 // it as a user would: the socket console loads over HTTPS with its pinned certificate, Return
 // in the form asks to connect to the demo's echo service, and the consent dialog appears and is
-// answered; the connection then opens.
+// answered; the connection then opens, and a line typed into the console comes back from the echo
+// service (as the site's own inspector counts it).
 func TestInstalledDemo(t *testing.T) {
 	needInstalled(t)
 	args := desktopExec(t, "/usr/share/applications/socketeer.desktop", "demo")
@@ -58,9 +64,50 @@ func TestInstalledDemo(t *testing.T) {
 		b, _ := os.ReadFile(auditPath)
 		t.Errorf("the audit log does not record the allowed connection:\n%s", b)
 	}
+	// Once connected the page focuses its message field: the line goes out and comes back.
+	const line = "socketeer smoke\n"
+	d.Type(t, win, strings.TrimSuffix(line, "\n"))
+	d.Key(t, win, "Return")
+	var last string
+	if !pollUntil(dialogTimeout, func() bool {
+		sockets, err := inspectSockets(app.Env["XDG_CONFIG_HOME"])
+		last = fmt.Sprintf("%+v %v", sockets, err)
+		return len(sockets) == 1 && sockets[0].BytesOut == int64(len(line)) && sockets[0].BytesIn == int64(len(line))
+	}) {
+		t.Errorf("the demo's socket did not echo %q: %s", line, last)
+	}
 	if !app.Alive() {
 		t.Fatalf("the demo exited")
 	}
+}
+
+// inspectSockets asks the one running site of a profile set for its open sockets, through its
+// control socket, as the launcher's inspector does.
+func inspectSockets(configHome string) ([]bindings.SocketInfo, error) {
+	socks, _ := filepath.Glob(filepath.Join(configHome, "socketeer", "profiles", "*", "control.sock"))
+	if len(socks) != 1 {
+		return nil, fmt.Errorf("%d control sockets", len(socks))
+	}
+	c, err := net.DialTimeout("unix", socks[0], 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte(`{"op":"sockets"}` + "\n")); err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Error   string                `json:"error"`
+		Sockets []bindings.SocketInfo `json:"sockets"`
+	}
+	if err := json.NewDecoder(c).Decode(&resp); err != nil {
+		return nil, err
+	}
+	if resp.Error != "" {
+		return nil, errors.New(resp.Error)
+	}
+	return resp.Sockets, nil
 }
 
 // TestInstalledSitePackage builds a per-site package with the installed app, installs it next to
