@@ -5,9 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync"
-	"unicode"
 )
 
 // A command that cannot open its window must say why where the user will see it. Standard error
@@ -90,24 +88,9 @@ func errorDialogHeading(args []string) string {
 // maxDialogText bounds the message a dialog or the launcher page shows.
 const maxDialogText = 1000
 
-// dialogText cleans a message for a dialog: control and formatting characters go (line breaks
-// stay), and it is bounded. It is shown as plain text, never as markup.
-func dialogText(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if r != '\n' && (r == unicode.ReplacementChar || unicode.IsControl(r) || unicode.In(r, unicode.Cf)) {
-			continue
-		}
-		if n == maxDialogText {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return strings.TrimSpace(b.String())
-}
+// dialogText cleans a message for a dialog as cleanText does, keeping its line breaks. It is shown
+// as plain text, never as markup.
+func dialogText(s string) string { return cleanRunes(s, maxDialogText, true) }
 
 // reportFailure sends the message of a failed command where the user will see it besides standard
 // error: to the launcher that started this process, else, when wantErrorDialog says so, to a native

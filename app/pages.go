@@ -14,12 +14,16 @@ const maxShownText = 253
 // cleanText makes page-supplied text safe to show as plain text: control and bidirectional-override
 // characters are removed (threat: spoofing the dialog or title by reordering or hiding text), and the
 // length is capped. Callers still insert it as text, never as markup.
-func cleanText(s string, limit int) string {
+func cleanText(s string, limit int) string { return cleanRunes(s, limit, false) }
+
+// cleanRunes is cleanText, keeping line breaks when lines says so (for messages shown as text).
+func cleanRunes(s string, limit int, lines bool) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) ||
-			unicode.In(r, unicode.Cf) {
+		kept := lines && r == '\n'
+		if !kept && (r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) ||
+			unicode.In(r, unicode.Cf)) {
 			continue
 		}
 		if n == limit {
