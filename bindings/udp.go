@@ -55,8 +55,9 @@ type udpState struct {
 	// heard holds peers that sent this bound socket a datagram: replying to them is what the
 	// socket is for, like a stateful firewall's "established" rule.
 	heard map[netip.AddrPort]bool
-	// verdicts caches the decision per destination, so the policy runs once per peer.
-	verdicts map[netip.AddrPort]bool
+	// verdicts caches the decision per destination, so the policy runs once per peer (twice for a
+	// refused peer that writes first; see mayReach).
+	verdicts map[netip.AddrPort]peerVerdict
 	// groups holds the multicast groups joined, keyed by group and source.
 	groups map[groupKey]bool
 	// dropped counts datagrams not delivered: no read credit, over the send budget, or refused.
@@ -124,7 +125,7 @@ func bindError(err error) *PageError {
 // startUDP makes pc this socket's, reports `opened` and starts moving datagrams.
 func (sk *socket) startUDP(pc *net.UDPConn, bound bool) {
 	u := &udpState{pc: pc, bound: bound, heard: map[netip.AddrPort]bool{},
-		verdicts: map[netip.AddrPort]bool{}, groups: map[groupKey]bool{}}
+		verdicts: map[netip.AddrPort]peerVerdict{}, groups: map[groupKey]bool{}}
 	if !sk.becomeOpen(pc, ReadWindow, func() {
 		sk.udp = u
 		if bound {
@@ -262,28 +263,33 @@ func (u *udpState) count(in bool) {
 func (u *udpState) mayReach(sk *socket, peer netip.AddrPort) bool {
 	m := sk.s.m
 	u.mu.Lock()
-	allowed, decided := u.verdicts[peer]
-	granted := u.heard[peer] || u.groups[groupKey{group: peer.Addr()}]
+	v, decided := u.verdicts[peer]
+	heard := u.heard[peer]
+	granted := heard || u.groups[groupKey{group: peer.Addr()}]
 	full := len(u.verdicts) >= maxPeers
 	u.mu.Unlock()
-	// A refusal is reconsidered once the peer has written first or the group was joined.
-	if decided && !allowed && granted {
+	// A refusal is reconsidered once, when the peer has written first or the group was joined
+	// since. Threat: audit-log flooding. A peer the policy refuses even so (the organisation blocks
+	// it) is not decided and audited again for every datagram the page sends it.
+	if decided && !v.allowed && granted && !v.granted {
 		decided = false
 	}
 	if !decided {
 		// Threat: floods of new destinations, each a policy decision, a grants lookup and an audit
-		// record. Peers the socket did not hear from first are charged to the site's new-peer
-		// budget, and once the socket knows maxPeers destinations, new ones are dropped. Answering
-		// a peer that wrote first, or a joined group, costs nothing: the page did not choose it.
-		if full || (!granted && !m.newPeerLimiter.Allow(m.cfg.Origin, m.now())) {
+		// record. They are charged to the site's new-peer budget, and once the socket knows
+		// maxPeers destinations, new ones are dropped. Answering a peer that wrote first costs
+		// nothing: the page did not choose it, and the socket remembers at most maxPeers of them.
+		// A joined group is charged like any destination: the page chooses its ports.
+		if full || (!heard && !m.newPeerLimiter.Allow(m.cfg.Origin, m.now())) {
 			u.count(false)
 			return false
 		}
-		allowed = u.decidePeer(sk, peer, granted)
+		v = peerVerdict{allowed: u.decidePeer(sk, peer, granted), granted: granted}
 		u.mu.Lock()
-		u.verdicts[peer] = allowed
+		u.verdicts[peer] = v
 		u.mu.Unlock()
 	}
+	allowed := v.allowed
 	// Threat: flooding one victim. Allowed destinations share a budget per host (per /64 for
 	// IPv6, where one host has many addresses) across every socket of the site, whatever the port.
 	if allowed && !m.peerLimiter.Allow(victimKey(peer.Addr()), m.now()) {
@@ -293,6 +299,12 @@ func (u *udpState) mayReach(sk *socket, peer netip.AddrPort) bool {
 		u.count(false)
 	}
 	return allowed
+}
+
+// peerVerdict is the policy's decision on one destination of a bound socket, and whether the
+// destination had written first (or was a joined group) when it was made.
+type peerVerdict struct {
+	allowed, granted bool
 }
 
 // victimKey names the host a datagram goes to, for the per-destination send budget.

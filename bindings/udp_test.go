@@ -6,8 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"socketeer/policy"
 )
 
 // datagramFrame is a page's OpData payload for one datagram (see putPeer).
@@ -247,6 +250,51 @@ func TestNewPeerBudget(t *testing.T) {
 	peer.SetReadDeadline(time.Now().Add(waitTimeout))
 	if n, err := peer.Read(buf); err != nil || string(buf[:n]) != "reply" {
 		t.Fatalf("the peer that wrote first got %q, %v", buf[:n], err)
+	}
+}
+
+// countingAuditor counts the audit records of a test bridge.
+type countingAuditor struct{ n atomic.Int64 }
+
+func (a *countingAuditor) Record(AuditRecord) { a.n.Add(1) }
+
+// TestRefusedPeerDecidedOnce: a peer the organisation blocks stays refused after it writes first,
+// and datagrams the page keeps sending it are dropped without a policy decision and an audit
+// record each (threat: flooding the audit log until its rotation drops what mattered).
+func TestRefusedPeerDecidedOnce(t *testing.T) {
+	f, err := policy.ParseEnterpriseFile("block.json", []byte(`{"blockDestinations": [{"cidrs": ["127.0.0.2/32"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ent := policy.MergeEnterprise([]policy.EnterpriseFile{f})
+	audit := &countingAuditor{}
+	b := startBridge(t, Config{Policy: ent.Config(), Audit: audit}, true)
+	c := b.connect(t)
+	c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	sk := b.socketOf(1)
+	dropped := func() uint64 {
+		sk.udp.mu.Lock()
+		defer sk.udp.mu.Unlock()
+		return sk.udp.droppedOut
+	}
+	c.send(OpData, 1, datagramFrame(addrOf(peer), []byte("first")))
+	waitUntil(t, "the blocked peer is refused", func() bool { return dropped() == 1 })
+	peer.WriteToUDPAddrPort([]byte("hello"), netip.MustParseAddrPort(addrOfSocket(t, b, 1)))
+	c.expect(t, 1, OpRecv)
+	before := audit.n.Load()
+	const n = 500
+	for range n {
+		c.send(OpData, 1, datagramFrame(addrOf(peer), []byte("x")))
+	}
+	waitUntil(t, "every datagram to the blocked peer is dropped", func() bool { return dropped() == 1+n })
+	// One new decision now that the peer wrote first, and no more.
+	if got := audit.n.Load() - before; got != 1 {
+		t.Fatalf("%d audit records for %d datagrams to a refused peer, want 1", got, n)
 	}
 }
 
