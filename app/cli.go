@@ -80,9 +80,7 @@ func usageErr(format string, a ...any) error {
 // where nobody may read that (a window command started from a menu or by the launcher) also to the
 // user (see reportFailure).
 func Main(args []string, stdout, stderr io.Writer) int {
-	if r := takeLaunchReport(); r != nil {
-		launchReport = r
-	}
+	launchReport = takeLaunchReport()
 	err := run(args, stdout)
 	if err == nil {
 		return 0

@@ -118,8 +118,9 @@ const launchReportEnv = "SOCKETEER_REPORT_FD"
 var launchReport *failureChannel
 
 // failureChannel is the write end of the launcher's report pipe. The launcher reads it until it
-// closes: ready closes it when the window is up, and the process closing it on exit (having written
-// its message, or a crash report) is a failure.
+// closes: ready closes it when the window is up; otherwise it closes when the process ends, and the
+// launcher judges by the exit status (a process that brought an open window to the front ends
+// with success) and shows what was written (a message, or a crash report) for a failure.
 type failureChannel struct {
 	mu sync.Mutex
 	f  *os.File

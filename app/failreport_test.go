@@ -12,14 +12,23 @@ import (
 // TestWantErrorDialog: a dialog only for a window command that failed, with nobody reading standard
 // error (not a terminal) and a display to show it on; never for help, version or usage mistakes.
 func TestWantErrorDialog(t *testing.T) {
-	for _, kind := range []failureKind{failureNone, failureUsage, failureCommand, failureWindow} {
-		for _, terminal := range []bool{false, true} {
-			for _, display := range []bool{false, true} {
-				want := kind == failureWindow && !terminal && display
-				if got := wantErrorDialog(kind, terminal, display); got != want {
-					t.Errorf("kind %d, terminal %v, display %v: dialog %v, want %v", kind, terminal, display, got, want)
-				}
-			}
+	for _, c := range []struct {
+		kind              failureKind
+		terminal, display bool
+		want              bool
+	}{
+		{failureWindow, false, true, true}, // started from a menu: the only case with a dialog
+		{failureWindow, true, true, false}, // typed in a terminal, which shows the message
+		{failureWindow, false, false, false},
+		{failureWindow, true, false, false},
+		{failureCommand, false, true, false}, // a script's trust/grants/package call
+		{failureCommand, true, true, false},
+		{failureUsage, false, true, false},
+		{failureUsage, true, true, false},
+		{failureNone, false, true, false},
+	} {
+		if got := wantErrorDialog(c.kind, c.terminal, c.display); got != c.want {
+			t.Errorf("kind %d, terminal %v, display %v: dialog %v, want %v", c.kind, c.terminal, c.display, got, c.want)
 		}
 	}
 

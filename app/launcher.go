@@ -375,6 +375,11 @@ func (l *Launcher) WaitOpened(id string) error {
 		return nil
 	}
 	<-w.done
+	l.mu.Lock()
+	if l.opening[id] == w {
+		delete(l.opening, id)
+	}
+	l.mu.Unlock()
 	if w.err != nil {
 		name := id
 		if p, err := profileByID(id); err == nil {

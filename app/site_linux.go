@@ -134,7 +134,8 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 	if err != nil {
 		return fmt.Errorf("site window assets: %w", err)
 	}
-	return wails.Run(&options.App{
+	var noView atomic.Bool
+	err = wails.Run(&options.App{
 		Title:       windowTitle("", p.Origin),
 		Width:       width,
 		Height:      height,
@@ -147,7 +148,7 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 		OnStartup: func(ctx context.Context) {
 			onGTK(func() {
 				if !attachView(s) {
-					alog.Error("could not take over the web view; closing")
+					noView.Store(true)
 					wailsruntime.Quit(ctx)
 					return
 				}
@@ -158,6 +159,11 @@ func runSite(inst *instance, p *Profile, target siteURL) error {
 			})
 		},
 	})
+	if err == nil && noView.Load() {
+		// Reported like any other failure to open the window: to the launcher or in a dialog.
+		err = errors.New("the site window could not be set up: the web view was not found")
+	}
+	return err
 }
 
 func (s *site) allowPattern() string {
