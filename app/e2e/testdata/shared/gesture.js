@@ -3,6 +3,14 @@
 // gesture() resolves once per trusted click, counting clicks that came before it was called.
 'use strict';
 (() => {
+  // tell posts one note to the test. A request that fails outright never reached the test's
+  // server (WebKit sometimes drops a fresh connection while it sets up TLS), so it is sent again:
+  // a lost note would leave the test waiting for a page that waits for it.
+  const tell = (path, tries = 20) => {
+    fetch(path, { method: 'POST', body: location.pathname }).catch(() => {
+      if (tries > 1) setTimeout(() => tell(path, tries - 1), 250);
+    });
+  };
   let clicks = 0;
   let used = 0;
   const waiters = [];
@@ -13,7 +21,7 @@
     if (w) {
       used++;
       // Tell the test the click arrived: a click can be lost when it lands as a dialog closes.
-      fetch('/clicked', { method: 'POST', body: location.pathname });
+      tell('/clicked');
       w();
     }
   }, true);
@@ -23,7 +31,7 @@
       return Promise.resolve();
     }
     // Tell the test this page now waits for its click, so the click is never early or stale.
-    fetch('/waiting', { method: 'POST', body: location.pathname });
+    tell('/waiting');
     return new Promise((resolve) => waiters.push(resolve));
   };
 })();
