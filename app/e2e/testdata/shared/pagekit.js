@@ -5,8 +5,18 @@ function errInfo(e) {
   return { name: e && e.name, message: String(e && e.message), isDOMException: e instanceof DOMException };
 }
 
+// report sends the page's result to the test, again when the request fails outright (it then never
+// reached the test's server; see tell in gesture.js).
 async function report(body) {
-  await fetch('/result', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  for (let tries = 20; ; tries--) {
+    try {
+      await fetch('/result', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return;
+    } catch (e) {
+      if (tries <= 1) throw e;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
 }
 
 // roundTrip writes a short text and reads it back from an echo server.
