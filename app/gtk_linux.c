@@ -14,6 +14,7 @@ extern int skDecideNavigation(uintptr_t h, char *uri, int new_window, int user_g
 extern void skNoteNavigation(uintptr_t h, char *uri, int user_gesture);
 extern void skLoadEvent(uintptr_t h, int event, char *uri);
 extern int skTLSError(uintptr_t h, char *uri, char *host, void *der, int der_len);
+extern int skLoadFailed(uintptr_t h, char *uri, int cancelled, char *message);
 extern void skTitleChanged(uintptr_t h, char *title);
 extern void skWebProcessTerminated(uintptr_t h, int reason);
 extern void skDialogAnswer(uintptr_t id, int allow, int remember, char *host, char *port);
@@ -139,7 +140,8 @@ static gboolean on_tls_error(WebKitWebView *view, gchar *failing_uri, GTlsCertif
 
 static gboolean on_load_failed(WebKitWebView *view, WebKitLoadEvent event, gchar *uri, GError *error, gpointer data) {
     if (g_getenv("SOCKETEER_GTK_DEBUG")) g_printerr("load failed %d %s: %s (%d)\n", (int)event, uri, error->message, error->code);
-    return FALSE;
+    int cancelled = g_error_matches(error, WEBKIT_NETWORK_ERROR, WEBKIT_NETWORK_ERROR_CANCELLED);
+    return skLoadFailed((uintptr_t)data, uri, cancelled, error->message) ? TRUE : FALSE;
 }
 
 static void on_title(GObject *obj, GParamSpec *pspec, gpointer data) {

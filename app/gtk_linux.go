@@ -189,6 +189,14 @@ func skLoadEvent(h C.uintptr_t, event C.int, uri *C.char) {
 	siteOf(h).loadEvent(loadEvent(event), C.GoString(uri))
 }
 
+//export skLoadFailed
+func skLoadFailed(h C.uintptr_t, uri *C.char, cancelled C.int, message *C.char) C.int {
+	if siteOf(h).loadFailed(C.GoString(uri), cancelled == 1, C.GoString(message)) {
+		return 1
+	}
+	return 0
+}
+
 //export skTLSError
 func skTLSError(h C.uintptr_t, uri, host *C.char, der unsafe.Pointer, n C.int) C.int {
 	if siteOf(h).tlsError(C.GoString(uri), C.GoString(host), C.GoBytes(der, n)) {

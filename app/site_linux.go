@@ -65,7 +65,12 @@ type site struct {
 	pendingGen uint64
 	gestures   map[string]bool
 	// pinRetries counts the reloads after a pinned certificate was allowed, per host and pin.
-	pinRetries    map[string]int
+	pinRetries map[string]int
+	// shown says a page of the site has committed in this window; loadFailed and cancelRetries
+	// are about the load under way (see loadFailed).
+	shown         bool
+	failedLoad    bool
+	cancelRetries int
 	lastExternal  time.Time
 	trustPrompted map[string]bool
 }
@@ -232,7 +237,9 @@ func (s *site) loadEvent(ev loadEvent, uri string) {
 	switch ev {
 	case loadStarted:
 		s.pendingGen = s.mgr.BeginNavigation()
+		s.failedLoad = false
 	case loadCommitted:
+		s.shown = true
 		// Threat: sockets outliving their page. Whatever the old document opened ends here.
 		s.mgr.CloseSessions(s.pendingGen, "navigation")
 	case loadForeign:
@@ -241,10 +248,31 @@ func (s *site) loadEvent(ev loadEvent, uri string) {
 		s.view.showHTML(errorPage("This address is not part of the site",
 			"The page tried to show another site in this window. <a href=\""+html.EscapeString(s.startURL)+"\">Go back to the site</a>."))
 	case loadFinished:
-		if uri != "" {
+		if uri != "" && !s.failedLoad {
 			alog.Info("page loaded", "uri", uri)
 		}
 	}
+}
+
+// maxCancelRetries bounds how often a window's first load is started again after WebKit cancelled
+// it (see loadFailed).
+const maxCancelRetries = 3
+
+// loadFailed notes a main-frame load that failed, and reports whether it took care of it; else
+// WebKit shows its error page. WebKitGTK now and then cancels a window's very first load while the
+// view is still being set up ("Operation was cancelled"); a site window has no reload button, so
+// until a page of the site has shown, a cancelled load of the site's own address is started again,
+// a few times at most. A load cancelled later was replaced by another navigation, which goes on.
+func (s *site) loadFailed(uri string, cancelled bool, message string) bool {
+	s.failedLoad = true
+	if cancelled && !s.shown && s.cancelRetries < maxCancelRetries && sameOrigin(uri, s.origin) {
+		s.cancelRetries++
+		alog.Info("page load cancelled before the site showed; loading it again", "uri", uri)
+		onGTK(func() { s.view.loadURI(uri) })
+		return true
+	}
+	alog.Info("page did not load", "uri", uri, "error", message)
+	return false
 }
 
 // tlsError handles a certificate failure of the main frame: a pinned certificate is allowed for its
