@@ -140,7 +140,9 @@ static gboolean on_tls_error(WebKitWebView *view, gchar *failing_uri, GTlsCertif
 
 static gboolean on_load_failed(WebKitWebView *view, WebKitLoadEvent event, gchar *uri, GError *error, gpointer data) {
     if (g_getenv("SOCKETEER_GTK_DEBUG")) g_printerr("load failed %d %s: %s (%d)\n", (int)event, uri, error->message, error->code);
-    int cancelled = g_error_matches(error, WEBKIT_NETWORK_ERROR, WEBKIT_NETWORK_ERROR_CANCELLED);
+    // WebKit's own cancellation, or GIO's ("Operation was cancelled") passed on from the network.
+    int cancelled = g_error_matches(error, WEBKIT_NETWORK_ERROR, WEBKIT_NETWORK_ERROR_CANCELLED) ||
+                    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     return skLoadFailed((uintptr_t)data, uri, cancelled, error->message) ? TRUE : FALSE;
 }
 
