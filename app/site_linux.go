@@ -254,6 +254,12 @@ func (s *site) loadEvent(ev loadEvent, uri string) {
 	}
 }
 
+// retryCancelledLoad says whether a failed main-frame load is started again (see loadFailed): only
+// a cancelled load of the site's own address, before any page of it showed, a few times at most.
+func retryCancelledLoad(cancelled, shown bool, retries int, uri, origin string) bool {
+	return cancelled && !shown && retries < maxCancelRetries && sameOrigin(uri, origin)
+}
+
 // maxCancelRetries bounds how often a window's first load is started again after WebKit cancelled
 // it (see loadFailed).
 const maxCancelRetries = 3
@@ -265,7 +271,7 @@ const maxCancelRetries = 3
 // a few times at most. A load cancelled later was replaced by another navigation, which goes on.
 func (s *site) loadFailed(uri string, cancelled bool, message string) bool {
 	s.failedLoad = true
-	if cancelled && !s.shown && s.cancelRetries < maxCancelRetries && sameOrigin(uri, s.origin) {
+	if retryCancelledLoad(cancelled, s.shown, s.cancelRetries, uri, s.origin) {
 		s.cancelRetries++
 		alog.Info("page load cancelled before the site showed; loading it again", "uri", uri)
 		onGTK(func() { s.view.loadURI(uri) })
