@@ -58,7 +58,7 @@ func TestInspectorListsAndCloses(t *testing.T) {
 func TestInspectorUDPAndServers(t *testing.T) {
 	b := startBridge(t, Config{}, true)
 	c := b.connect(t)
-	bound, _ := c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	bound, _ := c.openOK(t, 1, 0, boundOnLoopback)
 	c.openOK(t, 2, bound.LocalPort, map[string]any{"kind": "udp"})
 	if err := c.send(OpData, 2, datagramFrame(netip.AddrPort{}, []byte("hello"))); err != nil {
 		t.Fatal(err)

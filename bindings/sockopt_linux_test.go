@@ -15,7 +15,7 @@ func TestUDPSocketsCannotBroadcast(t *testing.T) {
 	c := b.connect(t)
 	peer := udpPeer(t)
 	c.openOK(t, 1, int(addrOf(peer).Port()), map[string]any{"kind": "udp"})
-	c.openOK(t, 2, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	c.openOK(t, 2, 0, boundOnLoopback)
 	for id := uint32(1); id <= 2; id++ {
 		rc, err := b.socketOf(id).udp.pc.SyscallConn()
 		if err != nil {

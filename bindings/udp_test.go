@@ -13,6 +13,9 @@ import (
 	"socketeer/policy"
 )
 
+// boundOnLoopback asks for a bound UDP socket on 127.0.0.1, the system choosing the port.
+var boundOnLoopback = map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"}
+
 // datagramFrame is a page's OpData payload for one datagram (see putPeer).
 func datagramFrame(peer netip.AddrPort, data []byte) []byte {
 	text := ""
@@ -30,7 +33,7 @@ func datagramFrame(peer netip.AddrPort, data []byte) []byte {
 func TestUDPConnectedToBound(t *testing.T) {
 	b := startBridge(t, Config{}, true)
 	c := b.connect(t)
-	bound, _ := c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	bound, _ := c.openOK(t, 1, 0, boundOnLoopback)
 	if bound.RemoteAddress != "" || bound.LocalAddress != "127.0.0.1" || bound.LocalPort == 0 {
 		t.Fatalf("bound opened = %+v", bound)
 	}
@@ -152,7 +155,7 @@ func TestBoundPeers(t *testing.T) {
 	fixed := time.Now()
 	b.m.now = func() time.Time { return fixed }
 	c := b.connect(t)
-	c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	c.openOK(t, 1, 0, boundOnLoopback)
 
 	refused, allowed := udpPeer(t), udpPeer(t)
 	prompts := b.prompter.calls()
@@ -214,7 +217,7 @@ func TestNewPeerBudget(t *testing.T) {
 	fixed := time.Now()
 	b.m.now = func() time.Time { return fixed }
 	c := b.connect(t)
-	c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	c.openOK(t, 1, 0, boundOnLoopback)
 	sk := b.socketOf(1)
 	decided := func() int {
 		sk.udp.mu.Lock()
@@ -270,7 +273,7 @@ func TestRefusedPeerDecidedOnce(t *testing.T) {
 	audit := &countingAuditor{}
 	b := startBridge(t, Config{Policy: ent.Config(), Audit: audit}, true)
 	c := b.connect(t)
-	c.openOK(t, 1, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	c.openOK(t, 1, 0, boundOnLoopback)
 	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +307,7 @@ func TestUDPClose(t *testing.T) {
 	c := b.connect(t)
 	peer := udpPeer(t)
 	c.openOK(t, 1, int(addrOf(peer).Port()), map[string]any{"kind": "udp"})
-	c.openOK(t, 2, 0, map[string]any{"kind": "udp", "remoteAddress": nil, "remotePort": nil, "localAddress": "127.0.0.1"})
+	c.openOK(t, 2, 0, boundOnLoopback)
 	for _, id := range []uint32{1, 2} {
 		c.send(OpClose, id, nil)
 		c.expect(t, id, OpClosed)
